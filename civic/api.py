@@ -1,0 +1,36 @@
+"""API plumbing shared by every app: one JSON shape for every error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def error_body(code: str, detail: Any, status: int) -> dict[str, Any]:
+    """The one error shape: {"error": <machine code>, "detail": <human text or field errors>, "status": n}."""
+    return {"error": code, "detail": detail, "status": status}
+
+
+def json_error(code: str, detail: Any, status: int) -> JsonResponse:
+    return JsonResponse(error_body(code, detail, status), status=status)
+
+
+def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: the default handling, re-shaped into error_body."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        code = code if isinstance(code, str) else "invalid"
+        detail = exc.detail
+    else:
+        code, detail = "error", response.data
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        detail = detail["detail"]
+    response.data = error_body(str(code), detail, response.status_code)
+    return response

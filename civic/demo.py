@@ -1,0 +1,59 @@
+"""The demo city: a few accounts so a fresh `make run` can be explored at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from civic.roles import Role
+from civic.services import create_user_with_role
+
+DEMO_ACCOUNTS: list[tuple[str, Role]] = [
+    ("official", Role.OFFICIAL),
+    ("alice", Role.CITIZEN),
+    ("bob", Role.CITIZEN),
+    ("observer", Role.OBSERVER),
+]
+
+
+def demo_logins_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo_logins.json"
+
+
+def seed_demo_city() -> tuple[bool, dict[str, dict[str, str]]]:
+    """Create the demo accounts once. Returns (created_now, logins).
+
+    Passwords are random per machine and kept in var/demo_logins.json (mode 0600), never in the repo.
+    """
+    logins_path = demo_logins_file()
+    User = get_user_model()
+    if logins_path.exists() and User.objects.filter(username=DEMO_ACCOUNTS[0][0]).exists():
+        return False, json.loads(logins_path.read_text())
+    logins: dict[str, dict[str, str]] = {}
+    with transaction.atomic():
+        for username, role in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(12)
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                create_user_with_role(
+                    username=username, email=f"{username}@demo.invalid", password=password, role=role
+                )
+            else:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            logins[username] = {"role": role.value, "password": password}
+        record_demo_seed_event(logins)
+    fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(logins, handle, indent=2)
+    return True, logins
+
+
+def record_demo_seed_event(logins: dict[str, dict[str, str]]) -> None:
+    """Hook for the ledger: the seed itself is a city event (wired once the ledger exists)."""

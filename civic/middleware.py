@@ -1,0 +1,44 @@
+"""Make every 4xx/5xx under /api/ (and other machine endpoints) a JSON body.
+
+DRF views already answer in JSON; this catches what happens outside them: URL not found, CSRF
+failure, method not allowed, a request body over the size limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+
+from django.http import HttpRequest, HttpResponse
+
+from civic.api import json_error
+
+JSON_PATH_PREFIXES = ("/api/", "/healthz", "/1.0/")
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(JSON_PATH_PREFIXES)
+
+
+class JsonApiErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            wants_json(request)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith(("application/json", "application/problem+json"))
+        ):
+            try:
+                phrase = HTTPStatus(response.status_code).phrase
+            except ValueError:
+                phrase = "Error"
+            code = phrase.lower().replace(" ", "_").replace("-", "_")
+            replacement = json_error(code, phrase, response.status_code)
+            for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response

@@ -1,0 +1,28 @@
+"""Top-level URL map. Each app owns its own url modules; this file only mounts them."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from civic import views
+
+handler403 = "civic.views.permission_denied"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("citizen/", views.citizen_home, name="citizen-home"),
+    path("official/", views.official_home, name="official-home"),
+    path("trustee/", views.trustee_home, name="trustee-home"),
+    path("observer/", views.observer_home, name="observer-home"),
+    path("ledger/", include("ledger.urls_tiles")),
+    path("api/ledger/", include("ledger.urls_api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

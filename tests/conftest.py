@@ -1,0 +1,29 @@
+"""Shared pytest fixtures: the public conformance data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def conformance_root() -> Path:
+    """Where ../shared/conformance lives; CIVIC_CONFORMANCE_DIR overrides it.
+
+    A missing folder is a hard failure, never a skip: CI must not pass without the vectors.
+    """
+    configured = os.environ.get("CIVIC_CONFORMANCE_DIR")
+    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "conformance"
+    if not root.is_dir():
+        raise RuntimeError(
+            f"conformance data not found at {root}; set CIVIC_CONFORMANCE_DIR to the shared/conformance folder"
+        )
+    return root
+
+
+@pytest.fixture(scope="session")
+def conformance_dir() -> Path:
+    return conformance_root()
