@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +28,9 @@ def conformance_root() -> Path:
 @pytest.fixture(scope="session")
 def conformance_dir() -> Path:
     return conformance_root()
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_in_tests(settings: Any) -> None:
+    """The test client speaks plain HTTP; the HTTPS redirect is tested on its own."""
+    settings.SECURE_SSL_REDIRECT = False

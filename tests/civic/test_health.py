@@ -1,0 +1,43 @@
+"""/healthz reports the database and the broker, and names what failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthy_when_database_and_broker_answer(client: Client) -> None:
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ok"
+    assert body["components"]["database"]["ok"] is True
+    assert body["components"]["broker"]["ok"] is True
+
+
+def test_503_names_the_broker_when_redis_is_down(client: Client, settings: Any) -> None:
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["failing"] == ["broker"]
+    assert body["components"]["broker"]["ok"] is False
+    assert "redis" in body["components"]["broker"]["detail"]
+    assert body["components"]["database"]["ok"] is True
+
+
+def test_503_names_the_broker_when_the_file_broker_folder_is_gone(client: Client, settings: Any, tmp_path: Path) -> None:
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path / "missing")}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["broker"]
+
+
+def test_health_is_never_cached(client: Client) -> None:
+    assert "no-cache" in client.get("/healthz")["Cache-Control"]
