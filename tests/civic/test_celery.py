@@ -59,3 +59,4 @@ def test_task_runs_on_a_real_worker_over_the_embedded_broker(tmp_path: Path) -> 
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert "task executed by worker" in ping.stdout
     assert any((tmp_path / "broker").rglob("*")), "the file-system broker folder was used"
+    assert any((tmp_path / "broker" / "control").iterdir()), "kombu's control files stay under var/"

@@ -1,0 +1,1 @@
+"""Write use cases of identity: DIDs, claims, credentials, status lists, eligibility tokens."""
