@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from django.db import connection
 class ComponentHealth:
     ok: bool
     detail: str
+    # A critical component down makes /healthz 503; others (the anchoring chain) only report,
+    # because their outage delays work and must never take the site out of a load balancer.
+    critical: bool = True
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -54,5 +58,32 @@ def broker_health() -> ComponentHealth:
     return ComponentHealth(False, f"unsupported broker URL scheme in {url.split(':', 1)[0]!r}")
 
 
+_ANCHORING_HEALTH_TTL_S = 15.0
+_anchoring_health_memo: tuple[float, ComponentHealth] | None = None
+
+
+def anchoring_component_health() -> ComponentHealth:
+    """The chain's health, remembered for a few seconds per process.
+
+    Asking the chain can take up to the RPC timeout; health probes arrive every few seconds and
+    must stay fast. A process-local memo (not the cache) because the cache is Redis, which may be
+    the very thing that is down.
+    """
+    global _anchoring_health_memo
+    from ledger.anchoring.selectors import anchoring_health
+
+    now = time.monotonic()
+    if _anchoring_health_memo is not None and now - _anchoring_health_memo[0] < _ANCHORING_HEALTH_TTL_S:
+        return _anchoring_health_memo[1]
+    status = anchoring_health()
+    health = ComponentHealth(bool(status["ok"]), str(status["detail"]), critical=False)
+    _anchoring_health_memo = (now, health)
+    return health
+
+
 def platform_health() -> dict[str, ComponentHealth]:
-    return {"database": database_health(), "broker": broker_health()}
+    return {
+        "database": database_health(),
+        "broker": broker_health(),
+        "anchoring": anchoring_component_health(),
+    }

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "identity",
     "voting",
     "ledger",
+    "ledger.anchoring",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,21 @@ if not DEBUG:
 
 # Public conformance vectors (tests and self-checks read them; never copied into the repo).
 CONFORMANCE_DIR = Path(os.environ.get("CIVIC_CONFORMANCE_DIR", BASE_DIR.parent / "shared" / "conformance"))
+
+# Blockchain anchoring of witnessed checkpoints (off unless ANCHOR_RPC_URL is set). Values are
+# checked when used, so a bad one shows on /healthz and in the logs instead of stopping start-up.
+ANCHOR_RPC_URL = os.environ.get("ANCHOR_RPC_URL", "")
+ANCHOR_CHAIN_ID = os.environ.get("ANCHOR_CHAIN_ID") or None
+ANCHOR_CONTRACT = os.environ.get("ANCHOR_CONTRACT") or None
+ANCHOR_PRIVATE_KEY = os.environ.get("ANCHOR_PRIVATE_KEY") or None
+ANCHOR_KEYSTORE_FILE = os.environ.get("ANCHOR_KEYSTORE_FILE") or None
+ANCHOR_KEYSTORE_PASSWORD = os.environ.get("ANCHOR_KEYSTORE_PASSWORD") or None
+ANCHOR_CONFIRMATIONS = os.environ.get("ANCHOR_CONFIRMATIONS", "2")
+ANCHOR_RPC_TIMEOUT = os.environ.get("ANCHOR_RPC_TIMEOUT", "10")
+CELERY_BEAT_SCHEDULE["anchor-witnessed-checkpoints"] = {
+    "task": "anchoring.tasks.anchor_witnessed_checkpoints",
+    "schedule": float(os.environ.get("ANCHOR_INTERVAL_S", "30")),
+}
 
 CIVIC_CITY_NAME = os.environ.get("CIVIC_CITY_NAME", "Demo City")
 

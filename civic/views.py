@@ -59,12 +59,17 @@ def observer_home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when every dependency answers, else 503 naming the ones that failed."""
+    """200 when every critical dependency answers, else 503 naming the ones that failed.
+
+    Non-critical components (the anchoring chain) are reported under "degraded" only.
+    """
     components = platform_health()
-    failing = sorted(name for name, health in components.items() if not health.ok)
+    failing = sorted(name for name, health in components.items() if not health.ok and health.critical)
+    degraded = sorted(name for name, health in components.items() if not health.ok and not health.critical)
     body = {
         "status": "ok" if not failing else "unavailable",
         "failing": failing,
+        "degraded": degraded,
         "components": {name: health.as_dict() for name, health in components.items()},
     }
     return JsonResponse(body, status=503 if failing else 200)

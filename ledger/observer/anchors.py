@@ -13,12 +13,14 @@ not depend on the city's build artifacts.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 from hexbytes import HexBytes
@@ -505,9 +507,15 @@ def verify_receipt_anchor(
     if w3 is None and rpc_url is None:
         checks_add(checks, "anchor on chain", True, "not checked (no --chain-rpc given)")
         return checks
+    if w3 is None:
+        try:
+            w3 = connect(rpc_url or "")
+        except AnchorReadError as exc:
+            checks_add(checks, "anchor on chain", False, str(exc))
+            return checks
     checks.append(
         _check_on_chain(
-            w3 or connect(rpc_url or ""),
+            w3,
             tx_hash,
             contract or anchor_contract,
             anchoring_account or anchor.get("anchoring_account"),
@@ -571,3 +579,82 @@ def _check_on_chain(
                 f"{confirmations} confirmation(s)" + ("" if ok else f" (< {min_confirmations})"),
             )
     return (name, False, f"transaction {tx_hash} carries no matching Anchored event of {contract}")
+
+
+# -- command-line glue (``follow`` and ``check-receipt`` call these) ------------------------------
+
+
+def add_chain_arguments(parser: argparse.ArgumentParser, *, receipt: bool = False) -> None:
+    """``--chain-rpc``, ``--anchor-contract``, ``--anchoring-account`` (+ ``--min-confirmations``
+    for receipts) on a sub-command."""
+    parser.add_argument(
+        "--chain-rpc", metavar="URL", help="EVM JSON-RPC endpoint to read anchors from"
+    )
+    parser.add_argument(
+        "--anchor-contract",
+        metavar="ADDRESS",
+        help="the city's CivicAnchor contract"
+        + (" (default: the one the receipt names)" if receipt else " (required with --chain-rpc)"),
+    )
+    parser.add_argument(
+        "--anchoring-account",
+        metavar="ADDRESS",
+        help="the city's anchoring account (default: every account that owned the contract)",
+    )
+    if receipt:
+        parser.add_argument(
+            "--min-confirmations",
+            type=int,
+            default=1,
+            help="blocks the anchor must be buried under",
+        )
+
+
+def follow_anchor_check(
+    args: argparse.Namespace, state: Path, server: str | None, out: TextIO | None = None
+) -> Callable[[], bool]:
+    """A per-round hook for ``follow``: check every anchor on the chain, print a summary, and
+    return True when one is misbehaviour (evidence already saved). A chain that cannot be read
+    is reported and retried next round, never taken for misbehaviour."""
+    if not args.anchor_contract:
+        raise ValueError("--anchor-contract is required with --chain-rpc")
+    if not Web3.is_address(args.anchor_contract):
+        raise ValueError(f"--anchor-contract is not an address: {args.anchor_contract!r}")
+    stream = out or sys.stdout
+
+    def check() -> bool:
+        try:
+            report = check_chain_anchors(
+                state,
+                args.chain_rpc,
+                args.anchor_contract,
+                server=server,
+                anchoring_account=args.anchoring_account,
+            )
+        except AnchorReadError as exc:
+            print(f"anchors: not checked this round: {exc}", file=stream)
+            return False
+        for line in format_anchor_report(report):
+            print(line, file=stream)
+        return not report.ok
+
+    return check
+
+
+def receipt_anchor_checks(
+    args: argparse.Namespace, raw_receipt: Any
+) -> list[tuple[str, bool, str]]:
+    """``check-receipt``'s anchor checks: run when the receipt names an anchor or ``--chain-rpc``
+    is given (then a receipt without an anchor fails)."""
+    if not isinstance(raw_receipt, Mapping):
+        return []
+    if raw_receipt.get("anchor") is None and not args.chain_rpc:
+        return []
+    return verify_receipt_anchor(
+        raw_receipt,
+        rpc_url=args.chain_rpc,
+        contract=args.anchor_contract,
+        anchoring_account=args.anchoring_account,
+        min_confirmations=args.min_confirmations,
+        log_verifier_key=getattr(args, "log_key", None),
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ledger import note
+from ledger.observer import anchors
 from ledger.observer.follower import follow
 from ledger.observer.receipt import ReceiptFormatError, parse_receipt, verify_receipt
 from ledger.observer.state import StateError, init_state, resolve_state_dir
@@ -58,6 +59,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fetch only new tiles (default: re-fetch and compare everything each round)",
     )
+    anchors.add_chain_arguments(p_follow)
 
     p_receipt = sub.add_parser("check-receipt", help="verify a receipt offline")
     p_receipt.add_argument("file", help="receipt JSON file ('-' for stdin)")
@@ -65,6 +67,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p_receipt.add_argument(
         "--observer-key", action="append", default=[], help="an observer key you trust"
     )
+    anchors.add_chain_arguments(p_receipt, receipt=True)
 
     p_serve = sub.add_parser("serve", help="read-only HTTP endpoint with cosigned checkpoints")
     p_serve.add_argument("--state", help=state_help)
@@ -110,6 +113,14 @@ def _cmd_follow(args: argparse.Namespace) -> int:
     if urlparse(args.server).scheme not in ("http", "https") or not urlparse(args.server).netloc:
         raise UsageError(f"--server must be an http(s) URL, got {args.server!r}")
     state = resolve_state_dir(args.state)
+    after_round = None
+    if args.chain_rpc:
+        try:
+            after_round = anchors.follow_anchor_check(args, state, args.server)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    elif args.anchor_contract:
+        raise UsageError("--anchor-contract needs --chain-rpc")
     return follow(
         args.server,
         state,
@@ -117,6 +128,7 @@ def _cmd_follow(args: argparse.Namespace) -> int:
         interval=args.interval,
         log_keys=_parse_log_keys(args.log_key),
         audit=not args.incremental,
+        after_round=after_round,
     )
 
 
@@ -134,8 +146,9 @@ def _load_json(path: str) -> object:
 
 
 def _cmd_check_receipt(args: argparse.Namespace) -> int:
+    raw = _load_json(args.file)
     try:
-        receipt = parse_receipt(_load_json(args.file))
+        receipt = parse_receipt(raw)
     except ReceiptFormatError as exc:
         raise UsageError(f"{args.file} is not a valid receipt: {exc}") from exc
     for key in [args.log_key, *args.observer_key]:
@@ -147,6 +160,8 @@ def _cmd_check_receipt(args: argparse.Namespace) -> int:
     report = verify_receipt(
         receipt, trusted_log_key=args.log_key, trusted_observer_keys=args.observer_key or None
     )
+    for name, ok, detail in anchors.receipt_anchor_checks(args, raw):
+        report.add(name, ok, detail)
     print(f"Receipt for entry {receipt.index} of log {receipt.log} ({receipt.origin})")
     for check in report.checks:
         print(f"  [{'PASS' if check.ok else 'FAIL'}] {check.name}: {check.detail}")

@@ -350,12 +350,18 @@ def follow(
     log_keys: dict[str, str] | None = None,
     audit: bool = True,
     out: TextIO | None = None,
+    after_round: Callable[[], bool] | None = None,
 ) -> int:
-    """Exit status: 0 all good, 1 misbehaviour (evidence written), 3 server trouble."""
+    """Exit status: 0 all good, 1 misbehaviour (evidence written), 3 server trouble.
+
+    ``after_round`` (the chain-anchor check) returns True on misbehaviour, which ends the run.
+    """
     follower = Follower(server, state, log_keys=log_keys, audit=audit, out=out)
     while True:
         results = follower.run_once()
         if any(r.status == "misbehaviour" for r in results):
+            return 1
+        if after_round is not None and after_round():
             return 1
         if once:
             return 3 if any(r.status == "error" for r in results) else 0

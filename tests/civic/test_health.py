@@ -41,3 +41,24 @@ def test_503_names_the_broker_when_the_file_broker_folder_is_gone(client: Client
 
 def test_health_is_never_cached(client: Client) -> None:
     assert "no-cache" in client.get("/healthz")["Cache-Control"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_anchoring_health(monkeypatch: pytest.MonkeyPatch) -> None:
+    import civic.selectors
+
+    monkeypatch.setattr(civic.selectors, "_anchoring_health_memo", None)
+
+
+def test_chain_outage_is_reported_but_keeps_the_site_in_service(client: Client, settings: Any) -> None:
+    settings.ANCHOR_RPC_URL = "http://127.0.0.1:1"  # nothing listens there
+    settings.ANCHOR_CHAIN_ID = "31337"
+    settings.ANCHOR_CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    settings.ANCHOR_PRIVATE_KEY = "0x" + "11" * 32
+    settings.ANCHOR_RPC_TIMEOUT = "1"
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["failing"] == []
+    assert body["degraded"] == ["anchoring"]
+    assert body["components"]["anchoring"]["ok"] is False
