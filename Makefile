@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 export DJANGO_SETTINGS_MODULE := civic.settings
+CONTRACT_ARTIFACT := ledger/anchoring/artifacts/CivicAnchor.json
 
 .PHONY: system-packages translations setup run test test-python test-js lint format bench migrate messages clean
 
 ## set-up: system packages, Python venv, npm packages, translations
-setup: $(VENV)/.installed node_modules/.installed translations
+setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) translations
 
 system-packages:
 	@command -v msgfmt >/dev/null || { \
@@ -30,17 +31,20 @@ node_modules/.installed: package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 	mkdir -p node_modules && touch $@
 
+# The anchor contract's ABI and bytecode are a build product of solc-js (npm), never committed.
+$(CONTRACT_ARTIFACT): contracts/CivicAnchor.sol scripts/build_contract.mjs node_modules/.installed
+	node scripts/build_contract.mjs
+
 translations: $(VENV)/.installed | system-packages
 	$(MANAGE) compilemessages --ignore '.venv/*' --ignore 'node_modules/*' -v0
 
 migrate: setup
 	$(MANAGE) migrate --noinput -v0
 
-## make run: the whole platform on 127.0.0.1:8000 (web, Celery worker and beat); Ctrl-C stops all.
+## make run: the whole platform on 127.0.0.1:8000 (web, Celery worker and beat, a demo observer
+## node, a local Hardhat chain for anchors); Ctrl-C stops all.
 run: migrate
-	$(MANAGE) seed_demo
-	@echo "Serving on http://127.0.0.1:8000  (Ctrl-C stops every process)"
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho -f Procfile.dev start
+	DEBUG=$${DEBUG:-1} bash scripts/run_demo.sh
 
 ## make test: the whole suite (pytest and the JavaScript tests).
 test: setup test-python test-js

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from civic.roles import Role
 from civic.services import create_user_with_role
+from ledger.services import record_city_event
 
 DEMO_ACCOUNTS: list[tuple[str, Role]] = [
     ("official", Role.OFFICIAL),
@@ -56,4 +57,14 @@ def seed_demo_city() -> tuple[bool, dict[str, dict[str, str]]]:
 
 
 def record_demo_seed_event(logins: dict[str, dict[str, str]]) -> None:
-    """Hook for the ledger: the seed itself is a city event (wired once the ledger exists)."""
+    """The seed itself is a public city event, so a fresh demo shows a non-empty ledger.
+
+    Only names and roles go to the ledger; passwords never leave var/.
+    """
+    record_city_event(
+        "city.demo_seeded",
+        {
+            "city": settings.CIVIC_CITY_NAME,
+            "accounts": [{"username": name, "role": login["role"]} for name, login in sorted(logins.items())],
+        },
+    )

@@ -154,7 +154,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic sweeps: a lost broker message only delays sequencing until the next sweep.
+CELERY_BEAT_SCHEDULE: dict = {
+    "ledger-sequence-pending": {"task": "ledger.sequence_pending", "schedule": 5.0},
+    "ledger-sign-checkpoints": {"task": "ledger.sign_checkpoints", "schedule": 10.0},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -251,6 +255,24 @@ CELERY_BEAT_SCHEDULE["anchor-witnessed-checkpoints"] = {
 }
 
 CIVIC_CITY_NAME = os.environ.get("CIVIC_CITY_NAME", "Demo City")
+
+# Identity: the city's did:web, its keys, credentials and eligibility tokens.
+CIVIC_DID_WEB_HOST = os.environ.get("CIVIC_DID_WEB_HOST", "localhost%3A8000")
+CIVIC_CITY_KEY_FILE = os.environ.get("CIVIC_CITY_KEY_FILE", "")  # default var/city_keys.json (0600)
+CIVIC_PUBLIC_BASE_URL = os.environ.get("CIVIC_PUBLIC_BASE_URL", "")  # default from the did:web host
+CIVIC_BLIND_RSA_BITS = int(os.environ.get("CIVIC_BLIND_RSA_BITS", "3072"))
+CIVIC_CREDENTIAL_VALIDITY_DAYS = int(os.environ.get("CIVIC_CREDENTIAL_VALIDITY_DAYS", "365"))
+CIVIC_VC_API_RATE = os.environ.get("CIVIC_VC_API_RATE", "300/minute")
+CIVIC_DISTRICTS = env_list("CIVIC_DISTRICTS", [])  # empty: districts are free text
+CIVIC_DID_WEB_RESOLVE_REMOTE = env_bool("CIVIC_DID_WEB_RESOLVE_REMOTE", False)
+CELERY_BEAT_SCHEDULE["identity-purge-challenges"] = {
+    "task": "identity.purge_expired_challenges",
+    "schedule": 3600.0,
+}
+
+# Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
+LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
+LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,7 +29,13 @@ def conformance_dir() -> Path:
     return conformance_root()
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_in_tests(settings: Any) -> None:
-    """The test client speaks plain HTTP; the HTTPS redirect is tested on its own."""
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_in_tests() -> None:
+    """Test clients and live servers speak plain HTTP; the HTTPS redirect is tested on its own.
+
+    Session-wide and before any live server starts, because SecurityMiddleware reads the setting
+    once, when the server's handler is built.
+    """
+    from django.conf import settings
+
     settings.SECURE_SSL_REDIRECT = False

@@ -14,6 +14,7 @@ from django.test import Client
 
 from civic.demo import seed_demo_city
 from civic.roles import Role, user_has_role
+from ledger.models import OutboxEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,9 @@ def test_demo_seed_creates_accounts_once(settings_var_dir: Path) -> None:
     assert user_has_role(users.get(username="alice"), Role.CITIZEN)
     assert user_has_role(users.get(username="observer"), Role.OBSERVER)
     assert users.get(username="alice").check_password(logins["alice"]["password"])
+    seeded = OutboxEntry.objects.get(kind="city.demo_seeded")
+    assert seeded.log.name == "city"
+    assert b"password" not in bytes(seeded.entry)
     again_created, again = seed_demo_city()
     assert not again_created and again == logins
     logins_file = settings_var_dir / "demo_logins.json"

@@ -1,0 +1,13 @@
+"""Celery tasks of identity: housekeeping only (issuing and revoking happen in the request)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from identity import services
+
+
+@shared_task(name="identity.purge_expired_challenges")
+def purge_expired_challenges() -> int:
+    """Delete challenges expired for over a day; safe to run any number of times."""
+    return services.purge_expired_challenges()

@@ -1,0 +1,282 @@
+"""Write use cases of the ledger: append, sign checkpoints, register observers, take cosignatures.
+
+``append`` only writes an outbox row inside the caller's transaction: a record and its ledger
+entry commit together or not at all. Sequencing happens later (``ledger.sequencer``), kicked
+right after commit and again by the periodic task, so a lost broker message only delays it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from ledger import keystore, merkle, note
+from ledger.models import Checkpoint, Cosignature, Log, Observer, OutboxEntry
+
+logger = logging.getLogger(__name__)
+
+LOG_NAME_RE = re.compile(r"^(city|credentials|election-[a-z0-9][a-z0-9-]{0,54})$")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+MAX_ENTRY_BYTES = 0xFFFF  # an entry bundle stores each entry's length in two bytes
+CITY_LOG = "city"
+CREDENTIALS_LOG = "credentials"
+
+
+class LedgerError(Exception):
+    """A ledger request that cannot be honoured; ``code`` is the JSON error code."""
+
+    code = "ledger_error"
+    status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnknownLog(LedgerError):
+    code, status = "unknown_log", 404
+
+
+class InvalidEntry(LedgerError):
+    code = "invalid_entry"
+
+
+class UnknownObserver(LedgerError):
+    code = "unknown_observer"
+
+
+class BadSignature(LedgerError):
+    code = "bad_signature"
+
+
+class MalformedCheckpoint(LedgerError):
+    code = "malformed_checkpoint"
+
+
+class UnknownCheckpoint(LedgerError):
+    code, status = "unknown_checkpoint", 404
+
+
+class ConflictingCheckpoint(LedgerError):
+    code, status = "conflicting_checkpoint", 409
+
+
+class InvalidObserverKey(LedgerError):
+    code = "invalid_verifier_key"
+
+
+class ObserverExists(LedgerError):
+    code, status = "observer_exists", 409
+
+
+# -- logs ----------------------------------------------------------------------------------------
+
+
+def origin_prefix() -> str:
+    return os.environ.get(
+        "LEDGER_ORIGIN_PREFIX", getattr(settings, "LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
+    ).rstrip("/")
+
+
+def default_witness_threshold() -> int:
+    return int(
+        os.environ.get("LEDGER_WITNESS_THRESHOLD", getattr(settings, "LEDGER_WITNESS_THRESHOLD", 1))
+    )
+
+
+def ensure_log(name: str, witness_threshold: int | None = None) -> Log:
+    """The log called ``name``, created with its own signing key the first time."""
+    if not LOG_NAME_RE.match(name):
+        raise UnknownLog(f"{name!r} is not a ledger log name (city, credentials, election-<id>)")
+    log = Log.objects.filter(name=name).first()
+    if log is not None:
+        if witness_threshold is not None and log.witness_threshold != witness_threshold:
+            Log.objects.filter(pk=log.pk).update(witness_threshold=witness_threshold)
+            log.witness_threshold = witness_threshold
+        return log
+    origin = f"{origin_prefix()}/{name}"
+    verifier = keystore.ensure_signer_key(origin, origin)
+    try:
+        with transaction.atomic():
+            return Log.objects.create(
+                name=name,
+                origin=origin,
+                signer_key_ref=origin,
+                verifier_key=verifier,
+                witness_threshold=(
+                    default_witness_threshold() if witness_threshold is None else witness_threshold
+                ),
+            )
+    except IntegrityError:  # created concurrently: use the winner's row
+        return Log.objects.get(name=name)
+
+
+def entry_bytes(kind: str, payload: dict[str, Any]) -> bytes:
+    """The leaf data: RFC 8785 canonical JSON, so anyone can re-derive the same bytes."""
+    if not isinstance(kind, str) or not KIND_RE.match(kind):
+        raise InvalidEntry(f"entry kind {kind!r} must match {KIND_RE.pattern}")
+    if not isinstance(payload, dict):
+        raise InvalidEntry("entry payload must be a JSON object")
+    try:
+        data = rfc8785.dumps({"kind": kind, "payload": payload, "v": 1})
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InvalidEntry(f"payload is not canonicalizable JSON: {exc}") from exc
+    if len(data) > MAX_ENTRY_BYTES:
+        raise InvalidEntry(f"entry is {len(data)} bytes; the limit is {MAX_ENTRY_BYTES}")
+    return data
+
+
+def append(log_name: str, kind: str, payload: dict[str, Any]) -> OutboxEntry:
+    """Queue one entry for ``log_name``; call it inside the transaction that stores the record."""
+    data = entry_bytes(kind, payload)
+    log = ensure_log(log_name)
+    row = OutboxEntry.objects.create(
+        log=log, kind=kind, entry=data, leaf_hash=merkle.leaf_hash(data)
+    )
+    _schedule_sequencing()
+    return row
+
+
+def record_city_event(kind: str, payload: dict[str, Any]) -> OutboxEntry:
+    """A public event of the city (the demo seed, an election opened...) on the ``city`` log."""
+    return append(CITY_LOG, kind, payload)
+
+
+def _kick_sequencer() -> None:
+    from ledger.tasks import sequence_pending
+
+    sequence_pending.delay()
+
+
+def _schedule_sequencing() -> None:
+    """Ask for sequencing once per transaction, after commit; a broker failure is only logged."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        item[1] is _kick_sequencer for item in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_kick_sequencer, robust=True)
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+
+
+def sign_checkpoint(log_id: int) -> Checkpoint | None:
+    """Sign the log's current tree if no checkpoint covers that size yet (idempotent)."""
+    with transaction.atomic():
+        log = Log.objects.select_for_update().get(pk=log_id)
+        existing = Checkpoint.objects.filter(log=log, size=log.tree_size).first()
+        if existing is not None:
+            return None
+        root = bytes(log.root_hash)
+        body = note.format_checkpoint(log.origin, log.tree_size, root)
+        signed = note.sign_note(body, keystore.signer_key(log.signer_key_ref))
+        return Checkpoint.objects.create(
+            log=log, size=log.tree_size, root_hash=root, body=body, note=signed
+        )
+
+
+def sign_checkpoints() -> list[Checkpoint]:
+    signed = []
+    for log_id in Log.objects.values_list("pk", flat=True):
+        checkpoint = sign_checkpoint(log_id)
+        if checkpoint is not None:
+            signed.append(checkpoint)
+    return signed
+
+
+# -- observers -----------------------------------------------------------------------------------
+
+
+def register_observer(verifier_key: str, registered_by: Any = None) -> Observer:
+    """Register an observer by its verifier key; its name is the key's name."""
+    verifier_key = verifier_key.strip()
+    try:
+        verifier = note.parse_verifier_key(verifier_key)
+    except note.NoteError as exc:
+        raise InvalidObserverKey(f"not a valid verifier key: {exc}") from exc
+    if verifier.alg != note.ALG_COSIGNATURE_V1:
+        raise InvalidObserverKey("an observer key must be a cosignature/v1 key (type 0x04)")
+    name = verifier.name
+    if Observer.objects.filter(Q(name=name) | Q(verifier_key=verifier_key)).exists():
+        raise ObserverExists(f"an observer named {name!r} or with this key is already registered")
+    try:
+        with transaction.atomic():
+            return Observer.objects.create(
+                name=name, verifier_key=verifier_key, registered_by=registered_by
+            )
+    except IntegrityError as exc:
+        raise ObserverExists(f"observer {name!r} is already registered") from exc
+
+
+@dataclass(frozen=True)
+class CosignatureResult:
+    checkpoint: Checkpoint
+    created: bool
+    cosignatures: int
+    witnessed: bool
+
+
+def count_cosignatures(checkpoint: Checkpoint) -> int:
+    return checkpoint.cosignatures.filter(observer__active=True).count()
+
+
+def add_cosignature(log_name: str, checkpoint_body: str, signature_line: str) -> CosignatureResult:
+    """Check an observer's cosignature over one of this log's checkpoints and keep it."""
+    log = Log.objects.filter(name=log_name).first()
+    if log is None:
+        raise UnknownLog(f"no ledger log named {log_name!r}")
+    try:
+        parsed = note.parse_checkpoint(checkpoint_body)
+    except note.NoteError as exc:
+        raise MalformedCheckpoint(str(exc)) from exc
+    if parsed.origin != log.origin:
+        raise MalformedCheckpoint(
+            f"checkpoint origin {parsed.origin!r} is not this log's {log.origin!r}"
+        )
+    size, root = parsed.size, parsed.root_hash
+    observer, timestamp = _verify_cosignature(checkpoint_body, signature_line)
+    checkpoint = Checkpoint.objects.filter(log=log, size=size).first()
+    if checkpoint is None:
+        raise UnknownCheckpoint(f"this log never signed a checkpoint of size {size}")
+    if checkpoint.body != checkpoint_body or bytes(checkpoint.root_hash) != root:
+        raise ConflictingCheckpoint(
+            f"the checkpoint of size {size} this log signed has a different body or root"
+        )
+    with transaction.atomic():
+        _, created = Cosignature.objects.get_or_create(
+            checkpoint=checkpoint,
+            observer=observer,
+            defaults={"timestamp": timestamp, "signature_line": signature_line.strip()},
+        )
+    count = count_cosignatures(checkpoint)
+    return CosignatureResult(checkpoint, created, count, count >= log.witness_threshold)
+
+
+def _verify_cosignature(checkpoint_body: str, signature_line: str) -> tuple[Observer, int]:
+    """The registered, active observer whose key verifies the line, and the signed timestamp."""
+    line = signature_line.strip()
+    try:
+        signature, _ = note.parse_cosignature(line)
+    except note.NoteError as exc:
+        raise BadSignature(f"malformed cosignature line: {exc}") from exc
+    observer = Observer.objects.filter(name=signature.name, active=True).first()
+    if (
+        observer is None
+        or note.parse_verifier_key(observer.verifier_key).key_id != signature.key_id
+    ):
+        raise UnknownObserver(
+            f"no registered, active observer key {signature.name}+{signature.key_id.hex()}"
+        )
+    try:
+        return observer, note.verify_cosignature(checkpoint_body, line, observer.verifier_key)
+    except note.NoteError as exc:
+        raise BadSignature(f"the cosignature does not verify over this checkpoint: {exc}") from exc
