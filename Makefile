@@ -7,11 +7,12 @@ PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 export DJANGO_SETTINGS_MODULE := civic.settings
 CONTRACT_ARTIFACT := ledger/anchoring/artifacts/CivicAnchor.json
+BOOTH_WORKER_BUNDLE := voting/static/voting/build/booth_worker.js
 
 .PHONY: system-packages translations setup run test test-python test-js lint format bench migrate messages clean
 
 ## set-up: system packages, Python venv, npm packages, translations
-setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) translations
+setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) $(BOOTH_WORKER_BUNDLE) translations
 
 system-packages:
 	@command -v msgfmt >/dev/null || { \
@@ -34,6 +35,12 @@ node_modules/.installed: package.json package-lock.json | system-packages
 # The anchor contract's ABI and bytecode are a build product of solc-js (npm), never committed.
 $(CONTRACT_ARTIFACT): contracts/CivicAnchor.sol scripts/build_contract.mjs node_modules/.installed
 	node scripts/build_contract.mjs
+
+# Module workers cannot use the page's import map, so the booth worker ships as one esbuild bundle
+# (a build product, never committed); pages import the same modules unbundled.
+$(BOOTH_WORKER_BUNDLE): $(wildcard voting/static/voting/js/*.mjs) node_modules/.installed
+	node_modules/.bin/esbuild voting/static/voting/js/booth_worker.mjs --bundle --format=esm \
+	  --target=es2022 --minify --sourcemap --log-level=warning --outfile=$@
 
 translations: $(VENV)/.installed | system-packages
 	$(MANAGE) compilemessages --ignore '.venv/*' --ignore 'node_modules/*' -v0
