@@ -121,3 +121,19 @@ def test_unknown_or_missing_keys_are_rejected(document) -> None:
         record.loads("{")
     with pytest.raises(record.RecordError, match="cannot read"):
         record.load("/nonexistent/record.json")
+
+
+def test_parallel_ballot_decoding_gives_the_same_record_and_first_error(
+    document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record, "PARALLEL_DECODE_CHUNK", 1)  # 4 ballots -> worker processes
+    assert record.load_record(document, jobs=2) == record.load_record(document)
+    bad = copy.deepcopy(document)
+    _set(bad, ["ballots", "cast", 3, "weight"], 0)
+    _set(bad, ["ballots", "cast", 1, "ballot", "code"], "00")
+    with pytest.raises(record.RecordError) as parallel:
+        record.load_record(bad, jobs=2)
+    with pytest.raises(record.RecordError) as sequential:
+        record.load_record(bad)
+    assert parallel.value.path == sequential.value.path == "ballots.cast[1].ballot"
+    assert str(parallel.value) == str(sequential.value)

@@ -218,15 +218,16 @@ class EncryptedShare:
         )
 
 
-def _share_keys(
+def share_secret_key(
     base_hash: bytes,
     sender: int,
     recipient: int,
     ephemeral: Point,
     recipient_key: Point,
     shared: Point,
-) -> tuple[bytes, bytes]:
-    secret = H(
+) -> bytes:
+    """k = H(H_B; 0x40, i, j, R, D_j, S): binds the ECDH point to this sender and recipient."""
+    return H(
         base_hash,
         TAG_SHARE_SECRET,
         enc_u32(sender),
@@ -235,7 +236,24 @@ def _share_keys(
         recipient_key.encode(),
         shared.encode(),
     )
-    return H(secret, TAG_SHARE_PAD), H(secret, TAG_SHARE_MAC_KEY)
+
+
+def share_pad_and_mac_key(secret_key: bytes) -> tuple[bytes, bytes]:
+    """(pad, mac_key) = (H(k; 0x41), H(k; 0x42))."""
+    return H(secret_key, TAG_SHARE_PAD), H(secret_key, TAG_SHARE_MAC_KEY)
+
+
+def _share_keys(
+    base_hash: bytes,
+    sender: int,
+    recipient: int,
+    ephemeral: Point,
+    recipient_key: Point,
+    shared: Point,
+) -> tuple[bytes, bytes]:
+    return share_pad_and_mac_key(
+        share_secret_key(base_hash, sender, recipient, ephemeral, recipient_key, shared)
+    )
 
 
 def _share_mac(
@@ -392,7 +410,7 @@ def evaluate_commitments(commitments: Sequence[Point], x: int) -> Point:
 
 
 # -- round 3: complaints ------------------------------------------------------------------
-def _complaint_label(accuser: int, accused: int) -> bytes:
+def complaint_label(accuser: int, accused: int) -> bytes:
     return bytes((LABEL_COMPLAINT,)) + enc_u32(accuser) + enc_u32(accused)
 
 
@@ -458,7 +476,7 @@ def judge_complaint(
             encrypted.ephemeral,
             complaint.shared_point,
             complaint.proof,
-            label=_complaint_label(complaint.accuser, complaint.accused),
+            label=complaint_label(complaint.accuser, complaint.accused),
         )
     except ProofError:
         return Verdict(
@@ -576,6 +594,42 @@ class Trustee:
         self._communication_secret = self.rng()
         self._coefficients = [self.rng() for _ in range(self.params.threshold)]
 
+    @classmethod
+    def restore(
+        cls,
+        params: CeremonyParameters,
+        index: int,
+        name: str,
+        communication_secret: int,
+        coefficients: Sequence[int],
+        received: Mapping[int, int] | None = None,
+        *,
+        rng: ScalarSource = random_scalar,
+    ) -> Trustee:
+        """Rebuild a trustee between rounds from its saved secrets (the trustee CLI's file)."""
+        if len(coefficients) != params.threshold:
+            raise CeremonyError(f"need exactly t={params.threshold} coefficients", index)
+        if not 0 < communication_secret < N or not all(0 < a < N for a in coefficients):
+            raise CeremonyError("secrets must be scalars in [1, n-1]", index)
+        drawn = iter([communication_secret, *coefficients])
+        trustee = cls(params, index, name, rng=lambda: next(drawn))
+        trustee.rng = rng
+        trustee._received = dict(received or {})
+        return trustee
+
+    @property
+    def communication_secret(self) -> int:
+        return self._communication_secret
+
+    @property
+    def coefficients(self) -> tuple[int, ...]:
+        return tuple(self._coefficients)
+
+    @property
+    def received_shares(self) -> dict[int, int]:
+        """Verified shares P_i(self) by sender i (saved between rounds by the trustee CLI)."""
+        return dict(self._received)
+
     def polynomial(self, x: int) -> int:
         """P_i(x) by Horner's rule mod n."""
         acc = 0
@@ -653,7 +707,7 @@ class Trustee:
             self.params.base_hash,
             self._communication_secret,
             ephemeral,
-            label=_complaint_label(self.index, accused),
+            label=complaint_label(self.index, accused),
             rng=self.rng,
         )
         return Complaint(self.index, accused, shared, proof)

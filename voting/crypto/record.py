@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import hashing
+from . import group, hashing
 from .ballot import ChallengedBallot, ElectionContext, EncryptedBallot
 from .decryption import EncryptedTally, SelectionKey, TallyShare, decode_per_selection
 from .dkg import (
@@ -46,6 +47,7 @@ from .manifest import Manifest
 RECORD_VERSION = "civic-election-record/1"
 GROUP_NAME = "secp256k1"
 MAX_WEIGHT = 2**32 - 1
+PARALLEL_DECODE_CHUNK = 64  # smallest unit of parallel ballot decoding
 
 
 class RecordError(EncodingError):
@@ -159,8 +161,56 @@ def _at(path: str, decode: Any, value: Any) -> Any:
         raise RecordError(path, str(exc)) from None
 
 
-def load_record(document: Any) -> ElectionRecord:
-    """Parse and strictly validate a record document (a dict from JSON)."""
+def _decode_cast_chunk(
+    task: tuple[str, int, list[Any]],
+) -> list[CastBallot] | tuple[str, str]:
+    """Decode cast ballots from index ``start`` on; the first error as (path, message).
+
+    Runs in worker processes for large records: decoding (point decompression) is most of the
+    cost of loading, and decoded ballots travel back cheaply (points pickle as coordinates).
+    """
+    backend, start, entries = task
+    if group.get_backend().name != backend:
+        group.set_backend(backend)
+    out = []
+    try:
+        for i, entry in enumerate(entries, start=start):
+            e = _obj(entry, {"ballot", "weight"}, f"ballots.cast[{i}]")
+            weight = _int(e["weight"], f"ballots.cast[{i}].weight", 1, MAX_WEIGHT)
+            out.append(
+                CastBallot(
+                    _at(f"ballots.cast[{i}].ballot", EncryptedBallot.from_json, e["ballot"]),
+                    weight,
+                )
+            )
+    except RecordError as exc:
+        return (exc.path, str(exc)[len(exc.path) + 2 :])
+    return out
+
+
+def _decode_cast(entries: list[Any], jobs: int) -> list[CastBallot]:
+    """Every cast ballot, in worker processes when ``jobs`` > 1 and the record is large."""
+    backend = group.get_backend().name
+    if jobs <= 1 or len(entries) < 2 * PARALLEL_DECODE_CHUNK:
+        chunks = [_decode_cast_chunk((backend, 0, entries))]
+    else:
+        size = max(PARALLEL_DECODE_CHUNK, -(-len(entries) // (4 * jobs)))
+        tasks = [(backend, i, entries[i : i + size]) for i in range(0, len(entries), size)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            chunks = list(pool.map(_decode_cast_chunk, tasks))
+    cast: list[CastBallot] = []
+    for chunk in chunks:  # in index order, so the first error reported is the first in the file
+        if isinstance(chunk, tuple):
+            raise RecordError(*chunk)
+        cast.extend(chunk)
+    return cast
+
+
+def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
+    """Parse and strictly validate a record document (a dict from JSON).
+
+    ``jobs`` > 1 decodes the cast ballots in that many worker processes (same result).
+    """
     root = _obj(
         document,
         {
@@ -217,15 +267,7 @@ def load_record(document: Any) -> ElectionRecord:
     joint_key = _at("joint_key", Point.from_hex, root["joint_key"])
 
     ballots_raw = _obj(root["ballots"], {"cast", "challenged"}, "ballots")
-    cast = []
-    for i, entry in enumerate(_list(ballots_raw["cast"], "ballots.cast")):
-        e = _obj(entry, {"ballot", "weight"}, f"ballots.cast[{i}]")
-        weight = _int(e["weight"], f"ballots.cast[{i}].weight", 1, MAX_WEIGHT)
-        cast.append(
-            CastBallot(
-                _at(f"ballots.cast[{i}].ballot", EncryptedBallot.from_json, e["ballot"]), weight
-            )
-        )
+    cast = _decode_cast(_list(ballots_raw["cast"], "ballots.cast"), jobs)
     challenged = tuple(
         _at(f"ballots.challenged[{i}]", ChallengedBallot.from_json, c)
         for i, c in enumerate(_list(ballots_raw["challenged"], "ballots.challenged"))
@@ -268,20 +310,20 @@ def load_record(document: Any) -> ElectionRecord:
     )
 
 
-def loads(text: str | bytes) -> ElectionRecord:
+def loads(text: str | bytes, *, jobs: int = 1) -> ElectionRecord:
     try:
         document = json.loads(text)
     except ValueError as exc:
         raise RecordError("record", f"not valid JSON ({exc})") from None
-    return load_record(document)
+    return load_record(document, jobs=jobs)
 
 
-def load(path: str | Path) -> ElectionRecord:
+def load(path: str | Path, *, jobs: int = 1) -> ElectionRecord:
     try:
         text = Path(path).read_bytes()
     except OSError as exc:
         raise RecordError("record", f"cannot read {path}: {exc.strerror}") from None
-    return loads(text)
+    return loads(text, jobs=jobs)
 
 
 def dumps(record: ElectionRecord) -> str:

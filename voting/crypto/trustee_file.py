@@ -57,7 +57,7 @@ class CorruptTrusteeFileError(TrusteeFileError):
     """The file is malformed or was modified after it was written."""
 
 
-def _derive_keys(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> tuple[bytes, bytes]:
+def derive_keys(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> tuple[bytes, bytes]:
     """Return (aes_key, check_key): one scrypt call, two independent 32-byte halves."""
     if not passphrase:
         raise TrusteeFileError("passphrase must not be empty")
@@ -77,7 +77,7 @@ def _header(
     }
 
 
-def _aad(header: dict[str, Any]) -> bytes:
+def header_aad(header: dict[str, Any]) -> bytes:
     """Associated data = RFC 8785 canonical JSON of the header (everything but check/ciphertext)."""
     return rfc8785.dumps(header)
 
@@ -93,19 +93,27 @@ def encrypt_trustee_secret(
     election_id: str,
     trustee_index: int,
     log2_n: int = DEFAULT_LOG2_N,
+    salt: bytes | None = None,
+    nonce: bytes | None = None,
 ) -> dict[str, Any]:
-    """Encrypt a JSON-serialisable secret into the file document (a dict)."""
+    """Encrypt a JSON-serialisable secret into the file document (a dict).
+
+    ``salt`` and ``nonce`` are fresh random values unless given; fixing them exists only for
+    the published test vectors (a reused nonce under the same passphrase breaks AES-GCM).
+    """
     if not MIN_LOG2_N <= log2_n <= MAX_LOG2_N:
         raise TrusteeFileError(f"scrypt log2_n must be in [{MIN_LOG2_N}, {MAX_LOG2_N}]")
     if not isinstance(trustee_index, int) or trustee_index < 1:
         raise TrusteeFileError("trustee_index must be a positive integer")
-    salt = secrets.token_bytes(SALT_BYTES)
-    nonce = secrets.token_bytes(NONCE_BYTES)
+    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
+    nonce = secrets.token_bytes(NONCE_BYTES) if nonce is None else nonce
+    if len(salt) != SALT_BYTES or len(nonce) != NONCE_BYTES:
+        raise TrusteeFileError(f"salt must be {SALT_BYTES} bytes and nonce {NONCE_BYTES} bytes")
     kdf = {"name": "scrypt", "salt": salt.hex(), "log2_n": log2_n, "r": 8, "p": 1}
     cipher = {"name": "AES-256-GCM", "nonce": nonce.hex()}
     header = _header(election_id, trustee_index, kdf, cipher)
-    aad = _aad(header)
-    aes_key, check_key = _derive_keys(passphrase, salt, log2_n, 8, 1)
+    aad = header_aad(header)
+    aes_key, check_key = derive_keys(passphrase, salt, log2_n, 8, 1)
     plaintext = rfc8785.dumps(secret)
     ciphertext = AESGCM(aes_key).encrypt(nonce, plaintext, aad)
     return {**header, "check": _check_value(check_key, aad).hex(), "ciphertext": ciphertext.hex()}
@@ -163,8 +171,8 @@ def decrypt_trustee_secret(document: dict[str, Any], passphrase: str) -> dict[st
     ciphertext = _hex_field(document, "ciphertext")
 
     header = _header(election_id, trustee_index, kdf, cipher)
-    aad = _aad(header)
-    aes_key, check_key = _derive_keys(passphrase, salt, log2_n, r, p)
+    aad = header_aad(header)
+    aes_key, check_key = derive_keys(passphrase, salt, log2_n, r, p)
     if not hmac.compare_digest(_check_value(check_key, aad), check):
         raise WrongPassphraseError(
             "wrong passphrase for this trustee file (or its header was altered)"

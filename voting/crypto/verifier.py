@@ -128,8 +128,13 @@ def _point_from(h: str | None) -> Point:
 
 
 def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
-    """V6 + V7 + V9 for a chunk of cast ballots; JSON in, JSON out (picklable, backend-safe)."""
-    group.set_backend(task["backend"])
+    """V6 + V7 + V9 for a chunk of cast ballots; picklable in and out, backend-safe.
+
+    The ballots arrive already decoded (points pickle as coordinates, so a worker never
+    repeats the point decompression the loader did).
+    """
+    if group.get_backend().name != task["backend"]:
+        group.set_backend(task["backend"])
     ctx = ElectionContext(
         Manifest.from_json(task["manifest"]),
         Point.from_hex(task["joint_key"]),
@@ -143,8 +148,7 @@ def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
     from .ballot import ballot_equations  # noqa: PLC0415 - keeps the import list short above
 
     ballots: list[tuple[int, EncryptedBallot, int]] = []
-    for index, ballot_json, weight in task["ballots"]:
-        b = EncryptedBallot.from_json(ballot_json)
+    for index, b, weight in task["ballots"]:
         ballots.append((index, b, weight))
         try:
             check_structure(ctx, b)
@@ -323,7 +327,7 @@ class _Verification:
             "joint_key": r.joint_key.hex(),
             "hashes": {k: v.hex() for k, v in r.hashes.items()},
         }
-        entries = [(i, c.ballot.to_json(), c.weight) for i, c in enumerate(r.cast)]
+        entries = [(i, c.ballot, c.weight) for i, c in enumerate(r.cast)]
         tasks = [
             {**common, "ballots": entries[i : i + self.chunk_size]}
             for i in range(0, len(entries), self.chunk_size)
@@ -537,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: backend {args.backend} unavailable: {exc}", file=sys.stderr)
         return 2
     try:
-        record = load(args.record)
+        record = load(args.record, jobs=args.jobs)
     except RecordError as exc:
         print(f"error: cannot load election record: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,126 @@
+"""The native (libsecp256k1) backend gives bit-identical results to the py-ecc reference."""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voting.crypto import group
+from voting.crypto.errors import EncodingError
+from voting.crypto.group import IDENTITY, G, N, P, Point
+
+nonzero = st.integers(min_value=1, max_value=N - 1)
+
+
+def both(fn):  # type: ignore[no-untyped-def]
+    with group.use_backend("py-ecc"):
+        reference = fn()
+    with group.use_backend("native"):
+        native = fn()
+    return reference, native
+
+
+@settings(max_examples=15, deadline=None)
+@given(nonzero, nonzero)
+def test_mul_add_base_match(a: int, b: int) -> None:
+    base = group.base_mul(a)
+    ref, nat = both(lambda: (group.base_mul(a), group.mul(base, b), base + G, base - base, -base))
+    assert ref == nat
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(min_value=0, max_value=N - 1), nonzero), min_size=1, max_size=12)
+)
+def test_msm_matches(pairs: list[tuple[int, int]]) -> None:
+    points = [group.base_mul(p) for _, p in pairs]
+    scalars = [k for k, _ in pairs]
+    ref, nat = both(lambda: group.msm(scalars, points))
+    assert ref == nat
+
+
+def test_msm_with_generator_and_cancellation() -> None:
+    base = group.base_mul(99)
+    ref, nat = both(lambda: (group.msm([5, N - 5], [G, G]), group.msm([3, 4, 0], [G, base, base])))
+    assert ref == nat
+    assert nat[0] == IDENTITY
+
+
+def test_fixed_base_and_identity_cases() -> None:
+    rng = random.Random(3)
+    key = group.base_mul(rng.randrange(1, N))
+    ks = [0, 1, N - 1, rng.randrange(N)]
+    ref, nat = both(
+        lambda: (
+            [group.fixed_base(key).mul(k) for k in ks] + [group.mul(IDENTITY, 3), group.mul(key, 0)]
+        )
+    )
+    assert ref == nat
+
+
+def test_decoding_identical_on_both_backends() -> None:
+    rng = random.Random(4)
+    for _ in range(40):
+        x = rng.randrange(P)
+        for parity in (0, 1):
+            data = bytes((2 + parity,)) + x.to_bytes(32, "big")
+
+            def decode(data: bytes = data) -> Point | str:
+                try:
+                    return Point.decode(data)
+                except EncodingError:
+                    return "rejected"
+
+            ref, nat = both(decode)
+            assert ref == nat
+    with group.use_backend("native"), pytest.raises(EncodingError):
+        Point.decode(b"\x02" + (P + 1).to_bytes(32, "big"))
+
+
+def test_use_backend_restores_previous() -> None:
+    before = group.get_backend().name
+    with group.use_backend("native") as backend:
+        assert backend.name == "native" and group.get_backend().name == "native"
+    assert group.get_backend().name == before
+
+
+def test_cached_native_handles_stay_valid() -> None:
+
+    base = group.base_mul(1234)
+    with group.use_backend("native"):
+        single = group.msm([7], [base])
+        several = group.msm([7, 9], [base, G])
+        gc.collect()
+        later = (group.mul(single, 3), single + several)
+    with group.use_backend("py-ecc"):
+        assert later == (group.mul(base, 21), group.mul(base, 14) + group.mul(G, 9))
+
+
+def test_backend_chosen_by_environment() -> None:
+
+    code = "from voting.crypto import group; print(group.get_backend().name)"
+    root = Path(__file__).resolve().parents[2]
+    for value, expected in (("native", "native"), ("py-ecc", "py-ecc")):
+        env = {**os.environ, group.BACKEND_ENV: value}
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == expected
+    env = {**os.environ, group.BACKEND_ENV: "bogus"}
+    bad = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    assert bad.returncode != 0 and "unknown backend" in bad.stderr
