@@ -21,6 +21,10 @@ system-packages:
 	@command -v node >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
 	  else echo "Node.js is missing: install nodejs and npm"; exit 1; fi; }
+	@# The browser tests drive Debian's Chromium through playwright-core (npm); never a downloaded browser.
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Chromium is missing (browser tests): install it, e.g. 'sudo apt-get install chromium'"; exit 1; fi; }
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,7 +44,7 @@ $(CONTRACT_ARTIFACT): contracts/CivicAnchor.sol scripts/build_contract.mjs node_
 # (a build product, never committed); pages import the same modules unbundled.
 $(BOOTH_WORKER_BUNDLE): $(wildcard voting/static/voting/js/*.mjs) node_modules/.installed
 	node_modules/.bin/esbuild voting/static/voting/js/booth_worker.mjs --bundle --format=esm \
-	  --target=es2022 --minify --sourcemap --log-level=warning --outfile=$@
+	  --target=es2022 --minify --keep-names --sourcemap --log-level=warning --outfile=$@
 
 translations: $(VENV)/.installed | system-packages
 	$(MANAGE) compilemessages --ignore '.venv/*' --ignore 'node_modules/*' -v0

@@ -21,6 +21,7 @@ urlpatterns = [
     path("trustee/", views.trustee_home, name="trustee-home"),
     path("observer/", views.observer_home, name="observer-home"),
     path("", include("identity.urls")),
+    path("", include("voting.urls")),
     path("ledger/", include("ledger.urls_tiles")),
     path("api/ledger/anchors", include("ledger.anchoring.urls")),
     path("api/ledger/", include("ledger.urls_api")),

@@ -25,6 +25,11 @@ class Election(models.Model):
     closes_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The public cryptographic context the booth encrypts under (docs/protocol.md):
+    # {manifest, joint_key, trustees, threshold, trustee_commitments, extended_hash}. Set once,
+    # from a verified key ceremony, before the election opens.
+    context = models.JSONField(null=True, blank=True)
+    ceremony_transcript = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from voting.crypto.ballot import ElectionContext
+from voting.crypto.group import Point
+from voting.crypto.manifest import Manifest
 from voting.models import Election
 
 
@@ -11,5 +14,27 @@ def open_elections() -> QuerySet[Election]:
     return Election.objects.filter(state=Election.State.OPEN)
 
 
+def public_elections() -> QuerySet[Election]:
+    """Elections whose cryptographic context is public (open, closed or tallied)."""
+    return Election.objects.exclude(state=Election.State.DRAFT).exclude(context=None)
+
+
 def election_by_slug(slug: str) -> Election | None:
     return Election.objects.filter(slug=slug).first()
+
+
+def crypto_context(election: Election) -> ElectionContext:
+    """The election's context as the crypto layer's object; its H_E must equal the stored one."""
+    raw = election.context
+    if raw is None:
+        raise ValueError(f"election {election.slug} has no published context")
+    ctx = ElectionContext.build(
+        Manifest.from_json(raw["manifest"]),
+        Point.from_hex(raw["joint_key"]),
+        raw["trustees"],
+        raw["threshold"],
+        [Point.from_hex(c) for c in raw["trustee_commitments"]],
+    )
+    if ctx.extended_hash.hex() != raw["extended_hash"]:
+        raise ValueError(f"election {election.slug}: stored context does not hash to its H_E")
+    return ctx
