@@ -211,6 +211,11 @@ def receipt_checkpoint(log: Log, index: int) -> Checkpoint | None:
 
 
 def receipt(log: Log, entry: Entry) -> dict[str, Any] | None:
+    """What a voter keeps: entry, inclusion proof, cosigned checkpoint, and the first final
+    blockchain anchor covering it (with a consistency proof to the anchored size), if any yet."""
+    # Imported here: the anchoring app builds on these selectors.
+    from ledger.anchoring.selectors import anchor_for_receipt
+
     checkpoint = receipt_checkpoint(log, entry.index)
     if checkpoint is None:
         return None
@@ -228,6 +233,7 @@ def receipt(log: Log, entry: Entry) -> dict[str, Any] | None:
         "log_verifier_key": log.verifier_key,
         "observer_verifier_keys": [observer.verifier_key for observer in active_observers()],
         "witness_threshold": log.witness_threshold,
+        "anchor": anchor_for_receipt(log, checkpoint.size),
     }
 
 
