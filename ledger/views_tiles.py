@@ -59,9 +59,16 @@ def tile(request: HttpRequest, log: str, tile_path: str) -> HttpResponse:
 
 @require_GET
 def ledger_index(request: HttpRequest) -> HttpResponse:
-    """Each log with its size and its latest witnessed checkpoint, for anyone to check."""
+    """Each log with its size, latest witnessed checkpoint and blockchain anchors."""
+    from ledger.anchoring.selectors import anchor_as_dict, anchors
+
+    recent_anchors = [anchor_as_dict(item) for item in anchors()[:20]]
     return render(
         request,
         "ledger/index.html",
-        {"summaries": selectors.log_summaries(), "observers": selectors.active_observers()},
+        {
+            "summaries": selectors.log_summaries(),
+            "observers": selectors.active_observers(),
+            "anchors": recent_anchors,
+        },
     )

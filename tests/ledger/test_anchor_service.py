@@ -290,6 +290,11 @@ def test_receipt_anchor_names_first_final_anchor_with_consistency_proof(
     assert served is not None and served["anchor"] is not None
     assert served["anchor"]["tree_size"] == 7
     assert served["anchor"]["transaction_hash"] == anchor["transaction_hash"]
+    # ... and so does the public ledger page.
+    from django.test import Client
+
+    page = Client().get("/ledger/").content.decode()
+    assert anchor["transaction_hash"] in page and "final" in page
 
 
 def test_stuck_transaction_is_replaced_with_higher_fees(test_chain: InProcessChain) -> None:
