@@ -66,6 +66,11 @@ def wallet_messages() -> dict[str, str]:
         "working": _("Working…"),
         "tokenDone": _("Your voting token is stored in this browser."),
         "noCredential": _("You need an active residency credential for your current DID."),
+        "alreadyIssued": _(
+            "You already received a voting token for this election, perhaps on another device. "
+            "Restore that device's backup here to vote from this browser."
+        ),
+        "badBackup": _("The backup could not be opened: wrong passphrase, or not a wallet backup."),
         "error": _("Something went wrong:"),
         "none": _("none"),
     }

@@ -4,7 +4,7 @@
 
 import * as keys from "./wallet_keys.mjs";
 import { createAndBindDid, makeApi, requestEligibilityToken } from "./wallet_flows.mjs";
-import { allRecords, getRecord, putRecord, putRecords } from "./wallet_store.mjs";
+import { allRecords, getRecord, putRecord, putRecordUnless, putRecords } from "./wallet_store.mjs";
 
 const root = document.getElementById("wallet");
 const statusBox = document.getElementById("wallet-status");
@@ -84,13 +84,37 @@ async function importBackup(event) {
   const file = document.getElementById("import-file").files[0];
   const passphrase = document.getElementById("import-passphrase").value;
   await guarded(event.submitter, async () => {
-    if (!file || file.size > 1024 * 1024) throw new Error("backup file missing or too large");
-    const backup = JSON.parse(await file.text());
-    await putRecords(keys.payloadToWallet(await keys.decryptBackup(backup, passphrase)));
+    let records;
+    try {
+      if (!file || file.size > 1024 * 1024) throw new keys.WalletError("backup file missing or too large");
+      records = keys.payloadToWallet(await keys.decryptBackup(JSON.parse(await file.text()), passphrase));
+    } catch (err) {
+      if (err instanceof SyntaxError || err instanceof keys.WalletError) throw new Error(`${text.badBackup} (${err.message})`);
+      throw err;
+    }
+    // Restoring never destroys a key: a different DID key held here is kept as replaced, and
+    // a ballot key that already carries its token is not swapped for the backup's older copy.
+    const held = await getRecord("did");
+    const incoming = records.find((record) => record.id === "did");
+    if (held && incoming && held.did !== incoming.did) records.push({ ...held, id: `replaced:${held.did}` });
+    await putRecords(records, (existing, record) => Boolean(existing?.token) && !record.token);
     event.target.reset();
     say(text.restored);
     await showLocalDid();
   });
+}
+
+/** Raised by saveBallot when this browser already holds the election's token. */
+class TokenAlreadyHeld extends Error {}
+
+/**
+ * Keep a ballot record, but never overwrite one that carries a token: another tab (or a page
+ * loaded before the token came) would otherwise replace the voter's only token with a bare key.
+ */
+async function saveBallot(record) {
+  if (!(await putRecordUnless(record, (held) => Boolean(held?.token)))) {
+    throw new TokenAlreadyHeld();
+  }
 }
 
 async function getToken(button) {
@@ -98,7 +122,17 @@ async function getToken(button) {
     const didRecord = await getRecord("did");
     if (!didRecord || didRecord.did !== root.dataset.boundDid) throw new Error(text.mismatch);
     if (!button.dataset.credentialUrl) throw new Error(text.noCredential);
-    await requestEligibilityToken(api, { ...button.dataset }, didRecord, putRecord);
+    try {
+      await requestEligibilityToken(api, { ...button.dataset }, didRecord, saveBallot);
+    } catch (err) {
+      if (err instanceof TokenAlreadyHeld) {
+        // Nothing was sent: this browser already holds its token for this election.
+      } else if (err.code === "token_already_issued") {
+        throw new Error(text.alreadyIssued);
+      } else {
+        throw err;
+      }
+    }
     button.replaceWith(document.createTextNode(text.tokenDone));
     say(text.tokenDone);
   });

@@ -41,12 +41,22 @@ export function putRecord(record) {
   return run("readwrite", (store) => store.put(record));
 }
 
-export async function putRecords(records) {
+/**
+ * Put all `records` in one transaction (all or nothing), skipping each one whose stored
+ * counterpart satisfies `keep(existing, record)`.
+ */
+export async function putRecords(records, keep = () => false) {
   const db = await openDb();
   try {
     await new Promise((resolve, reject) => {
       const tx = db.transaction(STORE, "readwrite");
-      for (const record of records) tx.objectStore(STORE).put(record);
+      const store = tx.objectStore(STORE);
+      for (const record of records) {
+        const lookup = store.get(record.id);
+        lookup.onsuccess = () => {
+          if (!keep(lookup.result, record)) store.put(record);
+        };
+      }
       tx.oncomplete = resolve;
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
@@ -54,4 +64,21 @@ export async function putRecords(records) {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Put `record` unless the stored record with its id satisfies `keep(existing)`; read and write
+ * happen in one readwrite transaction, so two tabs cannot both pass the check. True if written.
+ */
+export function putRecordUnless(record, keep) {
+  return run("readwrite", (store) => {
+    const outcome = { result: false };
+    const lookup = store.get(record.id);
+    lookup.onsuccess = () => {
+      if (keep(lookup.result)) return;
+      store.put(record);
+      outcome.result = true;
+    };
+    return outcome;
+  });
 }
