@@ -14,7 +14,6 @@ Django server over HTTP, its tiles and bundles read from PostgreSQL).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # observer_sync, the sibling benchmark
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civic_ledger_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic.settings")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process server speaks plain HTTP
@@ -141,7 +141,6 @@ def main() -> None:
     live = observer_against_django(args.entries)
 
     say("observer mirror rate against static tiles (bench/observer_sync.py)...")
-    sys.path.insert(0, str(ROOT / "bench"))
     from observer_sync import measure_observer_sync
 
     static = measure_observer_sync(args.entries)
@@ -171,10 +170,9 @@ def observer_against_django(entries: int) -> dict:
     """The real observer does a full first follow of this server (tiles read from the DB)."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from observer_sync import timed_first_follow
 
     from ledger import services
-    from ledger.observer.follower import Follower
-    from ledger.observer.state import init_state
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -186,20 +184,14 @@ def observer_against_django(entries: int) -> dict:
     thread.start()
     try:
         with tempfile.TemporaryDirectory(prefix="civic-observer-") as state_dir:
-            state = Path(state_dir)
-            vkey, _ = init_state(state, "bench.observer")
-            services.register_observer(vkey)
-            follower = Follower(
-                f"http://127.0.0.1:{httpd.server_address[1]}", state, out=io.StringIO()
+            elapsed = timed_first_follow(
+                f"http://127.0.0.1:{httpd.server_address[1]}",
+                Path(state_dir),
+                register=services.register_observer,
             )
-            started = time.perf_counter()
-            results = follower.run_once()
-            elapsed = time.perf_counter() - started
     finally:
         httpd.shutdown()
         httpd.server_close()
-    if [r.status for r in results] != ["cosigned"]:
-        raise RuntimeError(f"observer did not cosign: {results}")
     return {
         "observer_sync_live_s": round(elapsed, 3),
         "observer_sync_live_per_s": round(entries / elapsed),

@@ -16,7 +16,6 @@ rotation); only ``active`` signs new credentials and status lists.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from civic import secret_files
 from identity.core import did_web
 from identity.core.data_integrity import format_datetime
 from identity.core.multikey import (
@@ -109,26 +109,13 @@ def _new_key_entry(key_id: str) -> dict[str, str]:
     }
 
 
-def _write_atomically(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def ensure_key_file(*, rotate: bool = False) -> tuple[Path, bool]:
     """Create the key file with one fresh key if it is missing (or add and activate a new key).
 
     Returns (path, changed). Safe against concurrent callers (an exclusive lock file).
     """
     path = key_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_fd = os.open(path.with_name(f".{path.name}.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    with secret_files.exclusive_lock(path):
         if path.exists() and not rotate:
             return path, False
         data: dict[str, Any] = {"keys": []}
@@ -137,11 +124,9 @@ def ensure_key_file(*, rotate: bool = False) -> tuple[Path, bool]:
         key_id = f"key-{len(data['keys']) + 1}"
         data["keys"].append(_new_key_entry(key_id))
         data["active"] = key_id
-        _write_atomically(path, data)
+        secret_files.write_json_atomically(path, data)
         _cache.clear()
         return path, True
-    finally:
-        os.close(lock_fd)
 
 
 def _parse(text: str, path: Path) -> dict[str, Any]:

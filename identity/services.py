@@ -142,14 +142,7 @@ def consume_challenge(
     scope: str | None = None,
 ) -> bool:
     """Mark the nonce used; False when unknown, expired, someone else's or already used (replay)."""
-    if not isinstance(nonce, str) or not nonce or len(nonce) > 64:
-        return False
-    rows = Challenge.objects.filter(
-        nonce=nonce, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now()
-    )
-    rows = rows.filter(user=user) if user is not None else rows.filter(user__isnull=True)
-    if scope is not None:
-        rows = rows.filter(scope=scope)
+    rows = selectors.live_challenges(nonce, purpose, user=user, scope=scope)
     return rows.update(used_at=timezone.now()) == 1
 
 

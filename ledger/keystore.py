@@ -7,13 +7,13 @@ deployment mounts it as a secret), else ``var/ledger_keys.json`` generated once 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
 
 from django.conf import settings
 
+from civic import secret_files
 from ledger import note
 
 
@@ -35,33 +35,16 @@ def _read(path: Path) -> dict[str, dict[str, str]]:
     return data
 
 
-def _write(path: Path, data: dict[str, dict[str, str]]) -> None:
-    """Atomic replace; the temporary file is created 0600 so the key is never world-readable."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def ensure_signer_key(ref: str, key_name: str) -> str:
     """Return the verifier key for ``ref``, generating and saving a signer key on first use."""
     path = keys_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with secret_files.exclusive_lock(path):
         data = _read(path)
         if ref not in data:
             signer, verifier = note.generate_signer(key_name)
             data[ref] = {"signer": signer, "verifier": verifier}
-            _write(path, data)
+            secret_files.write_json_atomically(path, data)
         return data[ref]["verifier"]
-    finally:
-        os.close(fd)
 
 
 def signer_key(ref: str) -> str:

@@ -85,6 +85,19 @@ def _save(tx: AnchorTransaction, **changes: object) -> None:
     tx.save(update_fields=list(changes))
 
 
+def _signed_columns(signed: SignedAnchorTx) -> dict[str, object]:
+    """The AnchorTransaction columns a signature fills; a fee bump re-signs the same nonce, so
+    the nonce is not among them."""
+    return {
+        "tx_hash": signed.tx_hash,
+        "raw_tx": signed.raw,
+        "gas": signed.gas,
+        "max_fee_per_gas": signed.max_fee_per_gas,
+        "max_priority_fee_per_gas": signed.max_priority_fee_per_gas,
+        "gas_price": signed.gas_price,
+    }
+
+
 def _signed(tx: AnchorTransaction) -> SignedAnchorTx:
     return SignedAnchorTx(
         tx_hash=tx.tx_hash,
@@ -270,12 +283,7 @@ def _replace_with_higher_fees(
             *tx.previous_tx_hashes,
             {"hash": tx.tx_hash, "raw": bytes(tx.raw_tx).hex()},
         ],
-        tx_hash=signed.tx_hash,
-        raw_tx=signed.raw,
-        gas=signed.gas,
-        max_fee_per_gas=signed.max_fee_per_gas,
-        max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
-        gas_price=signed.gas_price,
+        **_signed_columns(signed),
         state=AnchorTransaction.State.SIGNED,
     )
     _broadcast(chain, tx, sleep)
@@ -334,12 +342,7 @@ def send_missing_anchors(
             contract=chain.contract.address,
             sender=chain.address,
             nonce=signed.nonce,
-            tx_hash=signed.tx_hash,
-            raw_tx=signed.raw,
-            gas=signed.gas,
-            max_fee_per_gas=signed.max_fee_per_gas,
-            max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
-            gas_price=signed.gas_price,
+            **_signed_columns(signed),
         )
         CheckpointAnchor.objects.bulk_create(
             CheckpointAnchor(

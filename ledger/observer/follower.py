@@ -70,15 +70,21 @@ class CivicClient:
         except ValueError as exc:
             raise ServerError(f"{response.request.url} did not return JSON") from exc
 
-    def logs(self) -> list[LogInfo]:
-        url = f"{self.server}/api/ledger/logs"
+    def _get_json(self, url: str, params: dict[str, int] | None = None) -> Any:
+        """GET one JSON endpoint; unreachable or not 200 is a ServerError, never misbehaviour."""
         try:
-            response = self.http.get(url)
+            response = self.http.get(url, params=params)
         except httpx.HTTPError as exc:
             raise ServerError(f"cannot reach {url}: {exc}") from exc
         if response.status_code != 200:
-            raise ServerError(f"{url}: HTTP {response.status_code}")
-        body = self._json(response)
+            query = "&".join(f"{name}={value}" for name, value in (params or {}).items())
+            shown = f"{url}?{query}" if query else url
+            raise ServerError(f"{shown}: HTTP {response.status_code}")
+        return self._json(response)
+
+    def logs(self) -> list[LogInfo]:
+        url = f"{self.server}/api/ledger/logs"
+        body = self._get_json(url)
         try:
             raw_logs = body["logs"]
             logs = [
@@ -97,13 +103,7 @@ class CivicClient:
 
     def consistency(self, log: str, old: int, new: int) -> list[bytes]:
         url = f"{self.server}/api/ledger/{log}/consistency"
-        try:
-            response = self.http.get(url, params={"old": old, "new": new})
-        except httpx.HTTPError as exc:
-            raise ServerError(f"cannot reach {url}: {exc}") from exc
-        if response.status_code != 200:
-            raise ServerError(f"{url}?old={old}&new={new}: HTTP {response.status_code}")
-        body = self._json(response)
+        body = self._get_json(url, {"old": old, "new": new})
         try:
             return [bytes.fromhex(h) for h in body["proof"]]
         except (KeyError, TypeError, ValueError) as exc:

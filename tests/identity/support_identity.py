@@ -67,19 +67,19 @@ class Wallet:
             vp, self.private_key, self.verification_method, challenge=challenge, domain=domain
         )
 
+    def binding_request(self, challenge: dict[str, str]) -> dict[str, str]:
+        """The body of POST /api/identity/did/bind: this DID signs the server's challenge."""
+        message = services.binding_message(self.did, challenge["challenge"], challenge["domain"])
+        return {
+            "did": self.did,
+            "challenge": challenge["challenge"],
+            "signature": b64url(self.private_key.sign(message)),
+        }
+
 
 def bind(client: Client, wallet: Wallet) -> Any:
     challenge = client.post("/api/identity/did/challenge").json()
-    message = services.binding_message(wallet.did, challenge["challenge"], challenge["domain"])
-    return post_json(
-        client,
-        "/api/identity/did/bind",
-        {
-            "did": wallet.did,
-            "challenge": challenge["challenge"],
-            "signature": b64url(wallet.private_key.sign(message)),
-        },
-    )
+    return post_json(client, "/api/identity/did/bind", wallet.binding_request(challenge))
 
 
 def make_user(username: str, role: Role) -> AbstractBaseUser:

@@ -58,12 +58,13 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-def node(op: str, **args: Any) -> Any:
+def run_node_script(script: str, payload: dict[str, Any]) -> Any:
+    """Run an ES-module script under Node with ``payload`` as JSON on stdin; its JSON stdout."""
     executable = shutil.which("node")
     assert executable, "Node.js is required for the wallet tests (make setup installs it)"
     completed = subprocess.run(
-        [executable, "--input-type=module", "-e", SCRIPT],
-        input=json.dumps({"op": op, **args}),
+        [executable, "--input-type=module", "-e", script],
+        input=json.dumps(payload),
         capture_output=True,
         text=True,
         timeout=60,
@@ -72,6 +73,22 @@ def node(op: str, **args: Any) -> Any:
     )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout)
+
+
+def node(op: str, **args: Any) -> Any:
+    return run_node_script(SCRIPT, {"op": op, **args})
+
+
+def present(key: dict[str, str], credential: dict[str, Any], challenge: dict[str, str]) -> Any:
+    """A presentation of ``credential`` signed by the JS wallet for a server-issued challenge."""
+    return node(
+        "present",
+        secretKey=key["secretKey"],
+        did=key["did"],
+        credential=credential,
+        challenge=challenge["challenge"],
+        domain=challenge["domain"],
+    )
 
 
 def test_browser_wallet_binds_presents_and_gets_a_token() -> None:
@@ -104,14 +121,7 @@ def test_browser_wallet_binds_presents_and_gets_a_token() -> None:
 
     # A presentation signed by the JS wallet verifies on the server.
     verifier = Client().post("/api/vc/challenges").json()
-    vp = node(
-        "present",
-        secretKey=key["secretKey"],
-        did=key["did"],
-        credential=credential,
-        challenge=verifier["challenge"],
-        domain=verifier["domain"],
-    )
+    vp = present(key, credential, verifier)
     result = post_json(
         Client(),
         "/api/vc/presentations/verify",
@@ -124,14 +134,7 @@ def test_browser_wallet_binds_presents_and_gets_a_token() -> None:
     published = Client().get("/api/identity/elections/east-park/eligibility-key").json()
     blinded = node("blind", pem=published["public_key_pem"], slug="east-park")
     token_challenge = citizen.post("/api/identity/elections/east-park/token-challenge").json()
-    vp = node(
-        "present",
-        secretKey=key["secretKey"],
-        did=key["did"],
-        credential=credential,
-        challenge=token_challenge["challenge"],
-        domain=token_challenge["domain"],
-    )
+    vp = present(key, credential, token_challenge)
     answer = post_json(
         citizen,
         "/api/identity/elections/east-park/tokens",
@@ -178,19 +181,7 @@ process.stdout.write(JSON.stringify(out));
 
 
 def live_node(**args: Any) -> Any:
-    executable = shutil.which("node")
-    assert executable, "Node.js is required for the wallet tests (make setup installs it)"
-    completed = subprocess.run(
-        [executable, "--input-type=module", "-e", LIVE_SCRIPT],
-        input=json.dumps(args),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout)
+    return run_node_script(LIVE_SCRIPT, args)
 
 
 @pytest.mark.django_db(transaction=True)

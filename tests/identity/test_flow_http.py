@@ -168,29 +168,25 @@ def test_presentation_verifies_once_and_replay_is_refused(official: Client) -> N
     assert "INVALID_CHALLENGE_ERROR" in [p["code"] for p in replay["problems"]]
 
 
+def verify_presentation(vp: dict[str, Any], challenge: dict[str, str]) -> dict[str, Any]:
+    """A third-party verifier's answer for ``vp`` against the challenge it handed out."""
+    options = {"challenge": challenge["challenge"], "domain": challenge["domain"]}
+    return post_json(
+        Client(),
+        "/api/vc/presentations/verify",
+        {"verifiablePresentation": vp, "options": options},
+    ).json()
+
+
 def test_presentation_with_wrong_domain_or_someone_elses_credential_fails(official: Client) -> None:
     alice = make_resident("al", "north", official)
     mallory = make_resident("ma", "north", official)
     challenge = Client().post("/api/vc/challenges").json()
     wrong_domain = alice.wallet.present(alice.credential, challenge["challenge"], "evil.example")
-    body = post_json(
-        Client(),
-        "/api/vc/presentations/verify",
-        {
-            "verifiablePresentation": wrong_domain,
-            "options": {"challenge": challenge["challenge"], "domain": challenge["domain"]},
-        },
-    ).json()
+    body = verify_presentation(wrong_domain, challenge)
     assert body["verified"] is False
     stolen = mallory.wallet.present(alice.credential, challenge["challenge"], challenge["domain"])
-    body = post_json(
-        Client(),
-        "/api/vc/presentations/verify",
-        {
-            "verifiablePresentation": stolen,
-            "options": {"challenge": challenge["challenge"], "domain": challenge["domain"]},
-        },
-    ).json()
+    body = verify_presentation(stolen, challenge)
     assert body["verified"] is False
     assert "HOLDER_MISMATCH" in [p["code"] for p in body["problems"]]
 

@@ -92,15 +92,21 @@ def city_observer_key() -> str:
     return Observer.objects.get(name="observer.e2e").verifier_key
 
 
+def caught_in_city(server: str, state: Path, kinds: set[str]) -> dict:
+    """Follow once: the observer must refuse, with exactly one evidence file about the city log."""
+    assert follow(server, state) == 1
+    [evidence] = evidence_files(state)
+    assert evidence["log"] == "city"
+    assert evidence["kind"] in kinds, evidence["message"]
+    return evidence
+
+
 def test_tampered_entry_payload_is_caught(witnessed: tuple[str, Path]) -> None:
     server, state = witnessed
     city = Log.objects.get(name="city")
     forged = services.entry_bytes("test.event", {"n": 999_999})
     assert Entry.objects.filter(log=city, index=42).update(entry=forged) == 1
-    assert follow(server, state) == 1
-    [evidence] = evidence_files(state)
-    assert evidence["log"] == "city"
-    assert evidence["kind"] in {"rewritten_entry", "tile_mismatch"}, evidence["message"]
+    caught_in_city(server, state, {"rewritten_entry", "tile_mismatch"})
 
 
 def test_tampered_leaf_hash_is_caught(witnessed: tuple[str, Path]) -> None:
@@ -110,10 +116,7 @@ def test_tampered_leaf_hash_is_caught(witnessed: tuple[str, Path]) -> None:
     hashes = bytearray(bytes(tile.hashes))
     hashes[7 * 32] ^= 0xFF
     Tile.objects.filter(pk=tile.pk).update(hashes=bytes(hashes))
-    assert follow(server, state) == 1
-    [evidence] = evidence_files(state)
-    assert evidence["log"] == "city"
-    assert evidence["kind"] in {"tile_mismatch", "root_mismatch"}, evidence["message"]
+    caught_in_city(server, state, {"tile_mismatch", "root_mismatch"})
 
 
 def test_rolled_back_log_is_caught(witnessed: tuple[str, Path]) -> None:
@@ -139,8 +142,5 @@ def test_rolled_back_log_is_caught(witnessed: tuple[str, Path]) -> None:
     append_many("city", 250, start=10_000)  # a longer, different history
     publish()
     assert Log.objects.get(name="city").tree_size == 350
-    assert follow(server, state) == 1
-    [evidence] = evidence_files(state)
-    assert evidence["log"] == "city"
-    assert evidence["kind"] in {"fork", "rollback"}, evidence["message"]
+    evidence = caught_in_city(server, state, {"fork", "rollback"})
     assert evidence["previous_checkpoint"] and evidence["new_checkpoint"]

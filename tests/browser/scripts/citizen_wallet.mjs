@@ -1,7 +1,7 @@
 // A citizen signs up, creates and binds a DID in the wallet page, downloads the encrypted
 // backup, then on a "new device" (fresh context, empty IndexedDB) logs in and restores it:
 // first with a wrong passphrase, then with the right one.
-import { downloadText, logIn, main, newSession, openWallet, signUp, walletOutcome, walletRecords } from "./lib.mjs";
+import { downloadText, logIn, main, newSession, openWallet, restoreBackup, signUp, walletOutcome, walletRecords } from "./lib.mjs";
 
 await main(async (browser, input, step) => {
   const first = await newSession(browser, input);
@@ -48,17 +48,11 @@ await main(async (browser, input, step) => {
 
   step("restore with a wrong passphrase");
   const file = { name: download.suggestedFilename(), mimeType: "application/json", buffer: Buffer.from(backupText) };
-  await other.getByLabel("Backup file").setInputFiles(file);
-  await other.getByLabel("Passphrase", { exact: true }).fill(`${input.passphrase}-wrong`);
-  await other.getByRole("button", { name: "Restore from backup" }).click();
-  const wrong = await walletOutcome(other, texts.restored);
+  const wrong = await restoreBackup(other, file, `${input.passphrase}-wrong`, texts.restored);
   const recordsAfterWrong = await walletRecords(other);
 
   step("restore with the right passphrase");
-  await other.getByLabel("Backup file").setInputFiles(file);
-  await other.getByLabel("Passphrase", { exact: true }).fill(input.passphrase);
-  await other.getByRole("button", { name: "Restore from backup" }).click();
-  const restored = await walletOutcome(other, texts.restored);
+  const restored = await restoreBackup(other, file, input.passphrase, texts.restored);
   const localRestored = await other.locator("#local-did").textContent();
   const recordsRestored = await walletRecords(other);
 
@@ -87,10 +81,7 @@ await main(async (browser, input, step) => {
   const recordsRotated = await walletRecords(other);
 
   step("restore the old backup over the rotated key");
-  await other.getByLabel("Backup file").setInputFiles(file);
-  await other.getByLabel("Passphrase", { exact: true }).fill(input.passphrase);
-  await other.getByRole("button", { name: "Restore from backup" }).click();
-  const oldRestored = await walletOutcome(other, texts.mismatch);
+  const oldRestored = await restoreBackup(other, file, input.passphrase, texts.mismatch);
   const recordsOldRestored = await walletRecords(other);
 
   return {

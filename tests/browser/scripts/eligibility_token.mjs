@@ -2,19 +2,17 @@
 // token (ballot key, blinding and finalization all in the page), then asks again from a tab
 // that still offers the button, and from a second device restored from the same backup (409).
 import * as keys from "../../../identity/static/identity/js/wallet_keys.mjs";
-import { downloadText, logIn, main, newSession, openWallet, walletOutcome, walletRecords } from "./lib.mjs";
+import { downloadText, logIn, main, newSession, openWallet, restoreBackup, walletOutcome, walletRecords } from "./lib.mjs";
 
 const BACKUP_ITERATIONS = 100000; // the lowest the wallet accepts: keeps the test quick
 
 async function restore(page, texts, backup, passphrase) {
-  await page.getByLabel("Backup file").setInputFiles({
+  const file = {
     name: "civic-wallet-backup.json",
     mimeType: "application/json",
     buffer: Buffer.from(JSON.stringify(backup)),
-  });
-  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
-  await page.getByRole("button", { name: "Restore from backup" }).click();
-  return walletOutcome(page, texts.restored);
+  };
+  return restoreBackup(page, file, passphrase, texts.restored);
 }
 
 await main(async (browser, input, step) => {

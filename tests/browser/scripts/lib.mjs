@@ -124,6 +124,17 @@ export async function walletOutcome(page, expected) {
   return { text: await box.textContent(), isError: await box.evaluate((el) => el.classList.contains("error")) };
 }
 
+/**
+ * Restore the wallet from a backup file ({ name, mimeType, buffer }) with `passphrase`, and
+ * return the status line it settles on (`expected`, or an error).
+ */
+export async function restoreBackup(page, file, passphrase, expected) {
+  await page.getByLabel("Backup file").setInputFiles(file);
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByRole("button", { name: "Restore from backup" }).click();
+  return walletOutcome(page, expected);
+}
+
 /** Everything the wallet keeps in this context's IndexedDB, keys as hex (read in the page). */
 export async function walletRecords(page) {
   return page.evaluate(async () => {
