@@ -1,9 +1,10 @@
 """Ledger benchmark: sequencing rate into PostgreSQL, proof latency, observer mirror rate.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/civic_ledger_bench python bench/ledger.py
+    CIVIC_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/civic_ledger_bench python bench/ledger.py
 
-Uses a dedicated database (created and migrated if missing; its ledger tables are emptied
-first). Prints progress lines, then ONE JSON object as the last line with:
+Uses a dedicated database whose name ends in ``_bench`` (created and migrated if missing; its
+ledger tables are emptied first). It never reads DATABASE_URL, so it cannot touch a real
+database by accident. Prints progress lines, then ONE JSON object as the last line with:
 ``sequenced_per_s`` (100,000 entries, batches of 1,000), ``appended_per_s`` (outbox writes),
 ``inclusion_proof_ms`` / ``consistency_proof_ms`` (mean over random queries, tile reads
 included), ``observer_sync_per_s`` (bench/observer_sync.py: a full follow of a static
@@ -28,7 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # observer_sync, the sibling benchmark
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civic_ledger_bench")
+BENCH_DATABASE_URL = os.environ.get(
+    "CIVIC_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civic_ledger_bench"
+)
+if not BENCH_DATABASE_URL.rstrip("/").endswith("_bench"):
+    raise SystemExit(
+        "bench/ledger.py empties its database: CIVIC_BENCH_DATABASE_URL must name a *_bench database"
+    )
+os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic.settings")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process server speaks plain HTTP
 os.environ.setdefault("CIVIC_VAR_DIR", tempfile.mkdtemp(prefix="civic-ledger-bench-"))
@@ -46,7 +54,7 @@ def ensure_database(url: str) -> None:
     config = dj_database_url.parse(url)
     if "postgresql" not in config["ENGINE"]:
         raise SystemExit(
-            "bench/ledger.py measures PostgreSQL: set DATABASE_URL to a bench database"
+            "bench/ledger.py measures PostgreSQL: set CIVIC_BENCH_DATABASE_URL to a bench database"
         )
     admin = psycopg.connect(
         host=config["HOST"] or "127.0.0.1",
