@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from referencing import Registry, Resource
 
 from voting.crypto import ballot, decryption, dkg, trustee, trustee_file
 from voting.crypto.group import N, Point
@@ -426,3 +428,28 @@ def test_passphrase_prompt_confirms_a_new_key_file(
     assert code == 2 and "the two passphrases differ" in err and not (tmp_path / "k").exists()
     ok(*argv)
     assert trustee_file.read_trustee_file(tmp_path / "k", "same")["stage"] == "ceremony"
+
+
+def test_every_message_file_matches_its_json_schema(
+    done: tuple[Ceremony, dict[str, Any], Path],
+) -> None:
+    c, _, tally = done
+    schemas = REPO / "docs" / "schemas"
+    registry = Registry().with_resources(
+        (doc["$id"], Resource.from_contents(doc))
+        for doc in (json.loads(p.read_text()) for p in schemas.glob("*.json"))
+    )
+    schema = json.loads((schemas / "trustee-message.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+    ok("decrypt-share", *c.secret(2), "--tally", tally, "--out", c.d / "schema-share.json")
+    files = [c.ann(1), c.comm(2), c.compl(3), c.ceremony, c.d / "schema-share.json"]
+    kinds = set()
+    for path in files:
+        message = json.loads(path.read_text())
+        validator.validate(message)
+        kinds.add(message["kind"])
+    assert kinds == set(trustee.KINDS)
+    bad = json.loads(c.comm(2).read_text())
+    bad["body"]["shares"][0]["mac"] = "00"
+    assert not validator.is_valid(bad)

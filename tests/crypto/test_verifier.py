@@ -42,6 +42,21 @@ def test_parallel_chunks_agree_with_one_process(document) -> None:
     assert "4 chunks, 2 processes" in report.step(7).checked
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["inherited-ballots", "pickled-ballots"])
+def test_parallel_chunks_find_the_same_bad_ballot(
+    document, fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that inherit the ballots (fork) or receive them (spawn) give identical reports."""
+    if not fork:
+        monkeypatch.setattr(verifier.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    bad = _flip_proof_bit(document)
+    parallel = run(bad, jobs=2, chunk_size=1)
+    alone = run(bad)
+    assert [s.failures for s in parallel.steps] == [s.failures for s in alone.steps]
+    assert parallel.failed_steps == [7] and "4 chunks, 2 processes" in parallel.step(7).checked
+    assert verifier._inherited == []
+
+
 def test_native_backend_gives_the_same_verdicts(document) -> None:
     """Cross-check: both backends accept the good record and reject the same tampered one."""
     bad = _flip_proof_bit(document)
