@@ -223,10 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         "notes": {
             "timing": "rates are CPU time of one single-threaded process; wall-clock in 'wall'",
             "gc": "gc.freeze() after loading the ballots (a verifier's loaded record is long-lived)",
-            "batch_weights": "128-bit (py-ecc) / z1 + lambda*z2 with 64-bit halves (native): 2^-128 batch error",
+            "batch_weights": "uniform 128-bit (both backends at these sizes; z1 + lambda*z2 with 64-bit halves only for small native batches): 2^-128 batch error",
+            "native_msm": "bucket method over libsecp256k1 pubkey_combine for batches of >= native.BUCKET_MSM_MIN_POINTS terms, ballots in chunks of 2048 (verify_ballots default)",
             "js": js_note,
             "tally": f"{tally_note} (wall clock, measured by bench/tally.py)",
             "cpu_count": os.cpu_count(),
+            "load_average_1_5_15_min_at_end": [round(x, 2) for x in os.getloadavg()],
         },
     }
     print(json.dumps(result))

@@ -4,6 +4,8 @@ Benaloh challenge, and rejection of malformed or forged ballots."""
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import random
 from typing import Any
 
@@ -15,7 +17,7 @@ from voting.crypto import ballot as B
 from voting.crypto import elgamal, group, proofs
 from voting.crypto.errors import BallotError, CryptoError, EncodingError, ProofError
 from voting.crypto.hashing import DeterministicScalars, Tag
-from voting.crypto.manifest import Manifest
+from voting.crypto.manifest import Manifest, is_identifier, is_title
 
 SECRET = DeterministicScalars(b"test-ballot")()
 KEY = group.base_mul(SECRET)
@@ -405,3 +407,330 @@ def test_aggregate_at_infinity_is_a_clean_rejection() -> None:
     with pytest.raises(CryptoError):
         B.verify_ballot(CTX, forged)
     assert [b for b, _ in B.verify_ballots(CTX, [GOOD, forged])] == [bid]
+
+
+# -- rules pinned after cross-checking with the JavaScript twin --------------------------------
+SPACED_HEX = "00 " + "11" * 30 + " "  # 64 characters that bytes.fromhex would read as 31 bytes
+
+
+@pytest.mark.parametrize("field", ["context_hash", "code"])
+def test_hex_fields_with_whitespace_are_encoding_errors(field: str) -> None:
+    doc = copy.deepcopy(GOOD_DOC)
+    doc[field] = SPACED_HEX
+    assert len(doc[field]) == 64
+    with pytest.raises(EncodingError, match="hex"):
+        B.decode_ballot(doc)
+
+
+def test_challenged_seed_with_whitespace_is_an_encoding_error() -> None:
+    spoiled = B.challenge_ballot(GOOD, bytes(32), {}).to_json()
+    for seed in (SPACED_HEX, "\t" + "ab" * 31 + "\n", "ab" * 31 + "a\n"):
+        with pytest.raises(EncodingError):
+            B.ChallengedBallot.from_json({**spoiled, "seed": seed})
+
+
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 5),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=4),
+    st.sampled_from(["yes", "ana", "lib", "park", "mayor", "budget"]),
+)
+json_like = st.recursive(
+    json_leaf,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(
+            st.one_of(
+                st.sampled_from(["park", "mayor", "yes", "ana", "roads"]), st.text(max_size=3)
+            ),
+            children,
+            max_size=3,
+        ),
+        # keys that JSON cannot produce but a Python caller can
+        st.dictionaries(st.one_of(st.integers(-2, 2), st.none()), children, max_size=2),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_like)
+def test_any_choices_structure_is_accepted_or_a_ballot_error(choices: Any) -> None:
+    """Lists, ints, floats, None, non-string keys, at any level: BallotError, never a crash."""
+    try:
+        values = B.normalize_choices(MANIFEST, choices)
+    except BallotError:
+        return
+    assert len(values) == len(MANIFEST.contests)
+    assert all(type(v) is int for row in values for v in row)
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [[], 5, "park", None, {"park": []}, {"park": 1}, {"park": ["yes"]}, {"park": {"yes": 1.0}}],
+)
+def test_malformed_choices_are_ballot_errors(choices: Any) -> None:
+    with pytest.raises(BallotError):
+        B.normalize_choices(MANIFEST, choices)
+    with pytest.raises(BallotError):
+        B.encrypt_ballot(CTX, "b", choices, bytes(32))
+
+
+@pytest.mark.parametrize("ballot_id", ["", "x" * 129, "with space", "café", "a\nb", None, 7])
+def test_encrypting_with_a_bad_ballot_id_is_a_ballot_error(ballot_id: Any) -> None:
+    with pytest.raises(BallotError):
+        B.encrypt_ballot(CTX, ballot_id, {"park": {"yes": 1}, "council": {"a": 1}}, bytes(32))
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "\ud800",  # lone high surrogate
+        "ok \udfff",  # lone low surrogate
+        "tab\there",
+        "line\nbreak",
+        "\x7f",
+        "c1 \x85 control",
+        "é" * 513,  # 1026 UTF-8 bytes
+        7,
+        None,
+    ],
+)
+@pytest.mark.parametrize("where", ["manifest", "contest", "option"])
+def test_bad_titles_are_refused_when_the_manifest_is_parsed(title: Any, where: str) -> None:
+    doc = copy.deepcopy(MANIFEST_JSON)
+    target = {
+        "manifest": doc,
+        "contest": doc["contests"][1],
+        "option": doc["contests"][1]["options"][0],
+    }
+    target[where]["title"] = title
+    with pytest.raises(BallotError, match="title"):
+        Manifest.from_json(doc)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["", "Ärzte & Kinder 🌳", "\u2028 line separator", "\u00a0nbsp", "\ufeff", "\U000e0001",
+     "\u0378 unassigned in every Unicode so far", "\U0001fae9 new in Unicode 15+", "x" * 1024],
+)  # fmt: skip
+def test_titles_are_any_scalar_values_except_controls(title: str) -> None:
+    doc = copy.deepcopy(MANIFEST_JSON)
+    doc["title"] = title
+    manifest = Manifest.from_json(doc)
+    assert manifest.title == title
+    assert manifest.canonical_bytes()  # always canonicalisable (no rfc8785 error later)
+
+
+@pytest.mark.parametrize(
+    ("ident", "ok"),
+    [("a", True), ("A-z_0.9:x", True), ("x" * 128, True), ("", False), ("x" * 129, False),
+     ("with space", False), ("café", False), ("a/b", False), ("a\u2028b", False), ("１", False),
+     ("\U0001fae9", False), ("a\n", False)],
+)  # fmt: skip
+def test_identifiers_are_ascii_only(ident: str, ok: bool) -> None:
+    assert is_identifier(ident) is ok
+    doc = copy.deepcopy(MANIFEST_JSON)
+    doc["contests"][1]["options"][0]["id"] = ident
+    if ok:
+        assert Manifest.from_json(doc).contests[1].options[0].id == ident
+    else:
+        with pytest.raises(BallotError):
+            Manifest.from_json(doc)
+
+
+def test_text_rules_do_not_depend_on_the_unicode_database() -> None:
+    """Every code point: titles allow exactly the non-Cc scalar values, ids exactly 66 ASCII."""
+    allowed_ids = {chr(c) for c in range(0x110000) if is_identifier(chr(c))}
+    assert allowed_ids == set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+    refused_titles = [c for c in range(0x110000) if not is_title(chr(c))]
+    assert refused_titles == [*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000)]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda m: m["contests"][3].update(max_score=3.0),
+        lambda m: m["contests"][4].update(budget=1e1),
+        lambda m: m["contests"][4]["options"][0].update(cost=6.0),
+        lambda m: m["contests"][2].update(min_selections=True),
+    ],
+)
+def test_integers_written_as_floats_or_booleans_are_refused(mutate) -> None:  # type: ignore[no-untyped-def]
+    doc = copy.deepcopy(MANIFEST_JSON)
+    mutate(doc)
+    with pytest.raises(BallotError, match="integer"):
+        Manifest.from_json(doc)
+
+
+def test_manifest_hash_is_over_the_normalised_form() -> None:
+    """Whitespace, key order and escapes of the published text do not change H_M (§6)."""
+    published = json.dumps(
+        {k: MANIFEST_JSON[k] for k in reversed(list(MANIFEST_JSON))}, indent=3, ensure_ascii=True
+    )
+    reparsed = Manifest.from_json(json.loads(published))
+    assert reparsed.canonical_bytes() == MANIFEST.canonical_bytes()
+    assert B.ElectionContext.build(reparsed, KEY, 1, 1).manifest_hash == CTX.manifest_hash
+    assert MANIFEST.canonical_bytes().startswith(b'{"contests":[{"id":"park","options":')
+
+
+# -- the context message and receipts (§7.6, §7.7) ---------------------------------------------
+CTX3 = B.ElectionContext.build(MANIFEST, KEY, 3, 2, [group.base_mul(k) for k in (5, 6, 7)])
+
+
+def test_context_message_round_trip() -> None:
+    doc = CTX3.to_json()
+    assert set(doc) == {
+        "manifest",
+        "joint_key",
+        "trustees",
+        "threshold",
+        "trustee_commitments",
+        "extended_hash",
+    }
+    parsed = B.ElectionContext.from_json(doc)
+    assert parsed == CTX3 and parsed.to_json() == doc
+    without_hash = {k: v for k, v in doc.items() if k != "extended_hash"}
+    assert B.ElectionContext.from_json(without_hash).extended_hash == CTX3.extended_hash
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error"),
+    [
+        (lambda d: d.pop("trustee_commitments"), EncodingError),
+        (lambda d: d.update(extra=1), EncodingError),
+        (lambda d: d.update(threshold=4), EncodingError),
+        (lambda d: d.update(trustees=0), EncodingError),
+        (lambda d: d.update(trustees=3.0), EncodingError),
+        (lambda d: d.update(threshold=True), EncodingError),
+        (lambda d: d.update(joint_key=d["joint_key"][:-2] + "zz"), EncodingError),
+        (lambda d: d.update(trustee_commitments="02"), EncodingError),
+        (lambda d: d.update(extended_hash=SPACED_HEX), EncodingError),
+        (lambda d: d.update(extended_hash="00" * 32), BallotError),
+        (lambda d: d["manifest"].update(title="\ud800"), BallotError),
+        (lambda d: d.update(manifest=[]), BallotError),
+    ],
+)
+def test_bad_context_messages_are_clean_errors(mutate, error) -> None:  # type: ignore[no-untyped-def]
+    doc = copy.deepcopy(CTX3.to_json())
+    mutate(doc)
+    with pytest.raises(error):
+        B.ElectionContext.from_json(doc)
+    with pytest.raises(EncodingError):
+        B.ElectionContext.from_json([doc])
+
+
+def test_a_context_rebuilt_from_published_hashes_cannot_be_republished() -> None:
+    bare = B.ElectionContext(*(getattr(CTX, f) for f in ("manifest", "joint_key", "parameter_hash", "manifest_hash", "base_hash", "extended_hash")))  # fmt: skip
+    with pytest.raises(BallotError):
+        bare.to_json()
+
+
+@functools.cache
+def _receipt_json() -> str:
+    ballot = B.encrypt_ballot(
+        CTX3, "receipt-1", {"park": {"no": 1}, "council": {"c": 1}}, bytes(32)
+    )
+    receipt = {
+        "context": CTX3.to_json(),
+        "ballot": ballot.to_json(),
+        "tracking_code": ballot.tracking_code,
+    }
+    return json.dumps(receipt)
+
+
+def _receipt() -> dict[str, Any]:
+    """A fresh copy of one valid receipt (tests mutate it)."""
+    return json.loads(_receipt_json())
+
+
+def test_receipt_checks_pass_for_a_good_receipt() -> None:
+    receipt = _receipt()
+    checks = B.verify_receipt(receipt)
+    assert [name for name, _, _ in checks] == [
+        "election context", "ballot encoding", "tracking code", "binding and code", "proofs"
+    ]  # fmt: skip
+    assert B.receipt_ok(checks), checks
+    assert checks[0][2] == f"H_E = {CTX3.extended_hash.hex()}"
+    assert checks[-1][2] == "19 range and limit proofs hold"  # 14 options + 5 limits
+    del receipt["tracking_code"]
+    assert [n for n, _, _ in B.verify_receipt(receipt)] == [
+        "election context", "ballot encoding", "binding and code", "proofs"
+    ]  # fmt: skip
+
+
+def _failing(receipt: Any) -> list[tuple[str, str]]:
+    checks = B.verify_receipt(receipt)
+    assert not B.receipt_ok(checks)
+    return [(name, detail.split(":")[0]) for name, ok, detail in checks if not ok]
+
+
+def test_receipt_checks_fail_precisely() -> None:
+    good = _receipt()
+    flipped_v = copy.deepcopy(good)
+    branch = flipped_v["ballot"]["contests"][4]["limit_proof"]["branches"][1]
+    branch["v"] = format(int(branch["v"], 16) ^ 1, "064x")
+    assert _failing(flipped_v) == [("proofs", "ProofError")]
+    assert _failing({**good, "tracking_code": "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"}) == [
+        ("tracking code", "BallotError")
+    ]
+    other = {**good, "context": {**good["context"], "threshold": 1}}
+    del other["context"]["extended_hash"]
+    assert _failing(other) == [("binding and code", "BallotError")]
+    assert _failing({**good, "ballot": {**good["ballot"], "version": "x"}}) == [
+        ("ballot encoding", "EncodingError")
+    ]
+    assert _failing({**good, "ballot": {**good["ballot"], "code": SPACED_HEX}}) == [
+        ("ballot encoding", "EncodingError")
+    ]
+    bad_manifest = {**good, "context": {**good["context"], "manifest": {}}}
+    assert _failing(bad_manifest) == [("election context", "BallotError")]
+    for not_a_receipt in (None, [], {}, {"context": good["context"]}, {**good, "manifest": {}}):
+        assert _failing(not_a_receipt) == [("receipt", "EncodingError")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_paths(_receipt())[1:]), junk)
+def test_any_receipt_mutation_gives_a_report_not_a_crash(path: tuple[Any, ...], value: Any) -> None:
+    receipt = _receipt()
+    node = receipt
+    for key in path[:-1]:
+        node = node[key]
+    if node[path[-1]] == value:
+        return
+    node[path[-1]] = value
+    with group.use_backend("native"):
+        checks = B.verify_receipt(receipt)
+    assert not B.receipt_ok(checks), path
+
+
+def test_large_native_batch_goes_through_buckets_and_names_the_bad_ballot() -> None:
+    """Enough ballots for the native bucket MSM; a response changed by one (the challenge
+    hash still matches, only a group equation fails) is found by bisection, and a ballot with
+    a broken challenge is refused before any group operation."""
+    from voting.crypto import native
+
+    rng = random.Random(8)
+    with group.use_backend("native"):
+        ballots = [
+            B.encrypt_ballot(CTX, f"bulk-{i}", random_choices(rng), i.to_bytes(32, "big"))
+            for i in range(16)
+        ]
+        assert B.verify_ballots(CTX, ballots) == []
+        doc = ballots[11].to_json()
+        branch = doc["contests"][3]["selections"][1]["proof"]["branches"][2]
+        branch["v"] = group.scalar_hex((int(branch["v"], 16) + 1) % group.N)
+        bad_response = B.decode_ballot(doc)
+        doc = ballots[4].to_json()
+        branch = doc["contests"][0]["limit_proof"]["branches"][0]
+        branch["c"] = group.scalar_hex((int(branch["c"], 16) + 1) % group.N)
+        bad_challenge = B.decode_ballot(doc)
+        mixed = [*ballots[:4], bad_challenge, *ballots[5:11], bad_response, *ballots[12:]]
+        weigher = B.ballot_weigher(CTX, ballots[0])
+        _, terms = weigher(lambda: 1)
+        assert len(terms) * len(mixed) >= native.BUCKET_MSM_MIN_POINTS
+        bad = dict(B.verify_ballots(CTX, mixed))
+    assert set(bad) == {"bulk-4", "bulk-11"}
+    assert "challenge" in bad["bulk-4"] and bad["bulk-11"] == "group equation fails"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 
 from voting.crypto import elgamal, group, proofs
 from voting.crypto.batch import GLV_LAMBDA, BatchVerifier, WeightStream
 from voting.crypto.errors import ProofError
-from voting.crypto.group import N
+from voting.crypto.group import G, N, Point
 from voting.crypto.hashing import DeterministicScalars
 
 RNG = DeterministicScalars(b"test-batch")
@@ -150,3 +151,37 @@ def test_glv_weights_are_distinct_and_work_on_both_backends() -> None:
             bad = BatchVerifier(fixed_bases=[KEY], weight=WeightStream(glv=True))
             fill(bad, items)
             assert [ref for ref, _ in bad.bad_items()] == [("range", 1)]
+
+
+def test_weighted_range_combination_equals_the_weighted_equations() -> None:
+    """range_weighted is Σ (−z_e)·(equation e) of range_equations, coefficient by coefficient."""
+    ctx_hash = bytes(32)
+    for value, lo, hi in ((0, 0, 1), (2, 0, 3), (5, 3, 7)):
+        r = 1234567 + value
+        ct = elgamal.encrypt(KEY, value, r)
+        proof = proofs.prove_range(ctx_hash, KEY, ct, value, r, lo, hi, label=b"w")
+        equations = proofs.range_equations(ctx_hash, KEY, ct, proof, lo, hi, label=b"w")
+        rng = random.Random(value)
+        draws = [rng.getrandbits(128) for _ in range(len(equations))]
+        expected: dict[Point, int] = {}
+        for z, eq in zip(draws, equations, strict=True):
+            for k, point in eq:
+                expected[point] = (expected.get(point, 0) - z * k) % N
+        g, k_key, c_alpha, c_beta, terms = proofs.range_weighted(proof, lo, iter(draws).__next__)
+        got: dict[Point, int] = {G: g, KEY: k_key, ct.alpha: c_alpha, ct.beta: c_beta}
+        for k, point in terms:
+            got[point] = (got.get(point, 0) + k) % N
+        assert got == expected
+        assert all(k < 2**128 for k, _ in terms)  # commitments get the plain weights
+
+
+def test_weight_stream_auto_mode_follows_the_batch_size() -> None:
+    stream = WeightStream(block=16)
+    assert all(stream() < 2**128 for _ in range(20))  # plain by default
+    stream.prefer_glv(True)
+    assert sum(stream() >= 2**128 for _ in range(20)) >= 15  # z1 + λ·z2 mod n is full size
+    stream.prefer_glv(False)
+    assert all(stream() < 2**128 for _ in range(20))
+    fixed = WeightStream(glv=True, block=16)
+    fixed.prefer_glv(False)  # an explicit choice is kept
+    assert sum(fixed() >= 2**128 for _ in range(20)) >= 15

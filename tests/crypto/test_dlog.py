@@ -51,13 +51,33 @@ def test_out_of_range_and_foreign_points_are_refused(table: dlog.BabyStepTable) 
         table.log(_point(2**200 + 12345))
 
 
+@pytest.fixture
+def empty_table_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private, empty cache: what other tests cached (say a small bound first) cannot change
+    which table is found; the shared cache is put back afterwards."""
+    monkeypatch.setattr(dlog, "_cache", {})
+
+
+@pytest.mark.usefixtures("empty_table_cache")
 def test_tables_are_cached_and_reused_for_smaller_bounds() -> None:
+    assert dlog._cache == {}
     big = dlog.table_for(dlog.DEFAULT_BOUND)
     assert dlog.table_for(dlog.DEFAULT_BOUND) is big
     smaller = dlog.table_for(1000)
     assert smaller.entries is big.entries and smaller.bound == 1000
     with pytest.raises(dlog.DlogNotFoundError):
         smaller.log(_point(1001))
+    assert list(dlog._cache) == [dlog.DEFAULT_BOUND]  # the smaller bound built no table of its own
+
+
+@pytest.mark.usefixtures("empty_table_cache")
+def test_table_cache_test_holds_after_a_small_bound_was_used_first() -> None:
+    """The order that used to break the test above: a small bound cached first."""
+    small = dlog.table_for(1000)
+    assert dlog.table_for(1000) is small and small.bound == 1000
+    big = dlog.table_for(dlog.DEFAULT_BOUND)
+    assert big.bound == dlog.DEFAULT_BOUND and big.entries is not small.entries
+    assert big.log(_point(10_000_000)) == 10_000_000
 
 
 def test_baby_steps_match_the_reference_curve() -> None:

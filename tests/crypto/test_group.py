@@ -217,3 +217,32 @@ def test_points_pickle_for_process_pools() -> None:
         cached = group.mul(point, 3)
     for value in (point, cached, IDENTITY):
         assert pickle.loads(pickle.dumps(value)) == value  # noqa: S301 - our own bytes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "00 " + "11" * 30 + " ",  # 64 characters, but bytes.fromhex reads 31 bytes
+        " " + "ab" * 31 + " ",
+        "ab" * 31 + "a\n",
+        "\t" + "ab" * 31 + "a",
+        "ab" * 15 + "  " + "ab" * 16,
+        "0x" + "ab" * 31,
+        "٠" * 64,  # Arabic-Indic digits are Unicode decimals, not hex
+        "AB" * 32,
+        "ab" * 31 + "g0",
+    ],
+)
+def test_hex_with_anything_but_lowercase_hex_digits_is_rejected(text: str) -> None:
+    assert len(text) == 64
+    with pytest.raises(EncodingError):
+        group.hex_to_bytes(text, 32, "hash")
+    with pytest.raises(EncodingError):
+        group.scalar_from_hex(text)
+
+
+def test_hex_of_the_exact_length_decodes() -> None:
+    assert group.hex_to_bytes("00" + "11" * 31, 32, "hash") == b"\x00" + b"\x11" * 31
+    for bad in ("11" * 31, "11" * 33, None, b"11" * 32):
+        with pytest.raises(EncodingError):
+            group.hex_to_bytes(bad, 32, "hash")  # type: ignore[arg-type]

@@ -8,20 +8,23 @@ challenged ballots, and reject the same flipped bits.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 
 from voting.crypto import ballot as B
 from voting.crypto import group
 from voting.crypto.errors import CryptoError
 from voting.crypto.group import base_mul
-from voting.crypto.manifest import Manifest
+from voting.crypto.hashing import manifest_hash, parameter_hash
+from voting.crypto.manifest import Manifest, is_identifier, is_title
 
 REPO = Path(__file__).resolve().parents[2]
 INTEROP = REPO / "tests" / "js" / "tools" / "interop.mjs"
@@ -249,3 +252,150 @@ def test_javascript_refuses_a_context_whose_hash_does_not_match(
     )
     assert proc.returncode == 2
     assert "extended_hash does not match" in proc.stderr
+
+
+# -- rules pinned after cross-checking (issue 4) ----------------------------------------------
+def _rule_digest(rule: Callable[[str], bool]) -> str:
+    flags = bytes(1 if rule(chr(cp)) else 0 for cp in range(0x110000))
+    return hashlib.sha256(flags).hexdigest()
+
+
+def test_text_rules_agree_on_every_code_point() -> None:
+    """Identifiers and titles: same verdict in Python and Node for all 1,114,112 code points
+    (a 'printable' rule disagreed on 15,097 of them: Unicode 14 versus 17)."""
+    (js,) = run_js([{"op": "text_rules"}])
+    assert js == {"identifier": _rule_digest(is_identifier), "title": _rule_digest(is_title)}
+
+
+def _manifest_text_in_python(text: str) -> dict[str, Any]:
+    try:
+        manifest = Manifest.from_json(json.loads(text))
+    except CryptoError as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    canonical = manifest.canonical_bytes()
+    return {
+        "ok": True,
+        "canonical": canonical.decode(),
+        "manifest_hash": manifest_hash(parameter_hash(), canonical).hex(),
+    }
+
+
+def test_manifest_hash_of_non_normalised_text_agrees() -> None:
+    """H_M is over the normalised manifest (§6): whitespace, key order, escapes and the
+    `allow_blank`/`cost` normalisation of the published text do not matter, in both languages."""
+    spelled = copy.deepcopy(MANIFEST_JSON)
+    spelled["title"] = "Interop \u00e9lection \U0001f333 \u2028"
+    compact = json.dumps(spelled, separators=(",", ":"), ensure_ascii=False)
+    pretty = json.dumps(
+        {k: spelled[k] for k in reversed(list(spelled))}, indent=4, ensure_ascii=True
+    )
+    shuffled = json.dumps(
+        {**spelled, "contests": [dict(reversed(list(c.items()))) for c in spelled["contests"]]},
+        indent="\t",
+    ).replace(": ", " :  ")
+    texts = [compact, pretty, shuffled]
+    js = run_js([{"op": "manifest_text", "text": t} for t in texts])
+    py = [_manifest_text_in_python(t) for t in texts]
+    for j, p in zip(js, py, strict=True):
+        assert j == {**p, "ok": True}, (j, p)
+    assert len({r["manifest_hash"] for r in js}) == 1
+    assert js[0]["canonical"] == rfc8785.dumps(spelled).decode()
+
+
+def test_integers_written_with_a_fraction_or_exponent() -> None:
+    """Python refuses `2.0` and `1e1` where an integer is due; JavaScript cannot tell them from
+    `2` and `10` after JSON.parse, so it accepts them, but re-encodes them canonically, so the
+    hashed bytes are those of the integer form (§2.3)."""
+    plain = json.dumps(MANIFEST_JSON)
+    fraction = plain.replace('"max_score": 2', '"max_score": 2.0')
+    exponent = plain.replace('"budget": 5', '"budget": 5e0')
+    assert fraction != plain and exponent != plain
+    js = run_js([{"op": "manifest_text", "text": t} for t in (plain, fraction, exponent)])
+    assert js[0]["ok"] and js[1] == js[0] and js[2] == js[0]
+    assert _manifest_text_in_python(plain) == js[0]
+    assert _manifest_text_in_python(fraction) == {"ok": False, "error": "BallotError"}
+    assert _manifest_text_in_python(exponent) == {"ok": False, "error": "BallotError"}
+
+
+def _context_in_python(doc: Any) -> dict[str, Any]:
+    try:
+        return {"ok": True, "context": B.ElectionContext.from_json(doc).to_json()}
+    except CryptoError as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def test_context_message_agrees(ctx: B.ElectionContext, context_json: dict[str, Any]) -> None:
+    """The booth's context message (§7.6): same parse, same re-encoding, same error classes."""
+    assert ctx.to_json() == {
+        **context_json,
+        "manifest": Manifest.from_json(MANIFEST_JSON).to_json(),
+    }
+    spaced = "00 " + "11" * 30 + " "
+    cases = [
+        context_json,
+        ctx.to_json(),
+        {k: v for k, v in context_json.items() if k != "extended_hash"},
+        {k: v for k, v in context_json.items() if k != "trustee_commitments"},
+        {**context_json, "extra": 1},
+        {**context_json, "threshold": 4},
+        {**context_json, "trustees": 0},
+        {**context_json, "threshold": "2"},
+        {**context_json, "joint_key": context_json["joint_key"].upper()},
+        {**context_json, "trustee_commitments": "02"},
+        {**context_json, "extended_hash": spaced},
+        {**context_json, "extended_hash": "00" * 32},
+        {**context_json, "manifest": {**MANIFEST_JSON, "title": "bad\u0007"}},
+        {**context_json, "manifest": {**MANIFEST_JSON, "election_id": "with space"}},
+        [context_json],
+        None,
+    ]
+    js = run_js([{"op": "context", "context": c} for c in cases])
+    for case, j in zip(cases, js, strict=True):
+        p = _context_in_python(case)
+        assert {k: v for k, v in j.items() if k != "message"} == p, (case, j)
+    assert [j["ok"] for j in js[:4]] == [True, True, True, False]
+
+
+def _python_report(receipt: Any) -> list[tuple[str, bool, str]]:
+    return [
+        (name, ok, detail if ok else detail.split(":")[0])
+        for name, ok, detail in B.verify_receipt(receipt)
+    ]
+
+
+def _js_report(reply: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    assert reply["ok"] == (bool(reply["checks"]) and all(c["ok"] for c in reply["checks"]))
+    return [
+        (c["name"], c["ok"], c["detail"] if c["ok"] else c["detail"].split(":")[0])
+        for c in reply["checks"]
+    ]
+
+
+def test_receipt_verification_agrees(ctx: B.ElectionContext, context_json: dict[str, Any]) -> None:
+    """verify_receipt (Python) and verifyReceipt (JavaScript): same checks, verdicts, details."""
+    ballot = B.encrypt_ballot(ctx, "receipt-x", CHOICES[0], bytes(32))
+    good = {
+        "context": context_json,
+        "ballot": ballot.to_json(),
+        "tracking_code": ballot.tracking_code,
+    }
+    variants = flipped_variants(good["ballot"])
+    receipts: list[Any] = [good, {k: v for k, v in good.items() if k != "tracking_code"}]
+    receipts += [{**good, "ballot": bad} for bad in variants.values()]
+    receipts += [
+        {**good, "tracking_code": "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"},
+        {**good, "tracking_code": 5},
+        {**good, "context": {**context_json, "threshold": 3, "extended_hash": None}},
+        {**good, "context": {k: v for k, v in context_json.items() if k != "extended_hash"} | {"threshold": 3}},
+        {**good, "context": {**context_json, "manifest": {}}},
+        {**good, "ballot": {**good["ballot"], "context_hash": "00 " + "11" * 30 + " "}},
+        {**good, "manifest": MANIFEST_JSON},
+        {"context": context_json},
+        None,
+        [],
+    ]  # fmt: skip
+    replies = run_js([{"op": "receipt", "receipt": r} for r in receipts])
+    for receipt, reply in zip(receipts, replies, strict=True):
+        assert _js_report(reply) == _python_report(receipt), receipt
+    assert replies[0]["ok"] is True and replies[0]["trackingCode"] == ballot.tracking_code
+    assert all(reply["ok"] is False for reply in replies[2:])

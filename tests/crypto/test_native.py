@@ -124,3 +124,50 @@ def test_backend_chosen_by_environment() -> None:
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=False
     )
     assert bad.returncode != 0 and "unknown backend" in bad.stderr
+
+
+scalar_kinds = st.one_of(
+    st.integers(min_value=0, max_value=2**128 - 1),  # batch weights
+    st.integers(min_value=0, max_value=N - 1),  # merged coefficients
+    st.sampled_from([0, 1, 255, 256, 2**128 - 1, 2**128, N - 1]),
+)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(scalar_kinds, st.integers(0, 40)), min_size=1, max_size=40))
+def test_bucket_msm_matches_py_ecc(pairs) -> None:  # type: ignore[no-untyped-def]
+    """The bucket method on every size (threshold lowered), against the py-ecc reference:
+    G among the points, the identity, zero and byte-boundary scalars, repeated points."""
+    from voting.crypto import native
+
+    pool = [G, IDENTITY, *(group.base_mul(7 + 3 * i) for i in range(39))]
+    scalars = [k for k, _ in pairs]
+    points = [pool[i] for _, i in pairs]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(native, "BUCKET_MSM_MIN_POINTS", 1)
+        ref, nat = both(lambda: group.msm(scalars, points))
+    assert ref == nat
+
+
+def test_bucket_msm_on_a_batch_sized_input() -> None:
+    """Above the threshold (the path batch verification takes), against per-point products,
+    including a sum that cancels to the identity."""
+    from voting.crypto import native
+
+    rng = random.Random(11)
+    with group.use_backend("native") as backend:
+        count = native.BUCKET_MSM_MIN_POINTS + 37
+        points = [group.base_mul(rng.randrange(1, N)) for _ in range(count)]
+        points[5], points[9] = G, IDENTITY
+        scalars = [rng.choice([rng.getrandbits(128), rng.randrange(N), 0]) for _ in range(count)]
+        expected = IDENTITY
+        for start in range(0, count, 500):  # below the threshold: tweak_mul per point
+            expected = expected + backend.msm(
+                scalars[start : start + 500], points[start : start + 500]
+            )
+        assert backend.msm(scalars, points) == expected
+        half = points[: count // 2]
+        weights = [rng.getrandbits(128) for _ in half]
+        cancelling = backend.msm(weights + [N - w for w in weights], half + half)
+        assert cancelling == IDENTITY
+        assert backend.msm([*weights, 1], [*half, G]) == backend.msm(weights, half) + G

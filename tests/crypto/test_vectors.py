@@ -190,7 +190,7 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 def schema_validator(name: str):  # type: ignore[no-untyped-def]
 
     resources = []
-    for path in SCHEMA_DIR.glob("ballot*.json"):
+    for path in [*SCHEMA_DIR.glob("ballot*.json"), SCHEMA_DIR / "election-context.json"]:
         doc = json.loads(path.read_text(encoding="utf-8"))
         resources.append((doc["$id"], Resource.from_contents(doc)))
     registry = Registry().with_resources(resources)
@@ -219,3 +219,42 @@ def test_vectors_match_the_published_json_schemas() -> None:
     bad_manifest = json.loads(json.dumps(doc["manifest"]))
     bad_manifest["contests"][4]["options"][0].pop("cost")
     assert not manifest_schema.is_valid(bad_manifest)
+
+
+def test_context_messages_and_receipts_match_their_schemas() -> None:
+    """§7.6/§7.7: what Python writes validates; ids, titles and keys that break §6.1 do not."""
+    from jsonschema import ValidationError  # noqa: PLC0415
+
+    from voting.crypto.ballot import ElectionContext, verify_receipt  # noqa: PLC0415
+
+    doc = load("ballots.json")
+    context = {k: doc[k] for k in ("manifest", "joint_key", "trustees", "threshold", "trustee_commitments", "extended_hash")}  # fmt: skip
+    assert ElectionContext.from_json(context).to_json() == context
+    case = doc["ballots"][0]
+    receipt = {"context": context, "ballot": case["ballot"], "tracking_code": case["tracking_code"]}
+    assert all(ok for _, ok, _ in verify_receipt(receipt))
+    context_schema = schema_validator("election-context.json")
+    receipt_schema = schema_validator("ballot-receipt.json")
+    context_schema.validate(context)
+    receipt_schema.validate(receipt)
+    receipt_schema.validate({k: v for k, v in receipt.items() if k != "tracking_code"})
+    manifest = doc["manifest"]
+    bad_contexts = [
+        {**context, "extra": 1},
+        {k: v for k, v in context.items() if k != "trustee_commitments"},
+        {**context, "trustees": 0},
+        {**context, "manifest": {**manifest, "election_id": "with space"}},
+        {**context, "manifest": {**manifest, "title": "bell\u0007"}},
+        {**context, "manifest": {**manifest, "title": "x" * 1025}},
+    ]
+    for bad in bad_contexts:
+        with pytest.raises(ValidationError):
+            context_schema.validate(bad)
+    for bad in (
+        {**receipt, "manifest": manifest},
+        {**receipt, "tracking_code": "abcd"},
+        {"context": context},
+        {**receipt, "ballot": {**case["ballot"], "ballot_id": "caf\u00e9"}},
+    ):
+        with pytest.raises(ValidationError):
+            receipt_schema.validate(bad)

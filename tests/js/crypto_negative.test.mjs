@@ -277,6 +277,8 @@ test("invalid manifests are refused with BallotError", () => {
     "non-printable id": contest({ id: "a\u0007" }),
     "id with a line separator": contest({ id: "a\u2028b" }),
     "too long id": contest({ id: "x".repeat(129) }),
+    "id with a space (identifiers are [A-Za-z0-9._:-])": contest({ id: "with space" }),
+    "non-ASCII id": contest({ id: "café" }),
     "extra manifest key": { ...SMALL_MANIFEST, extra: true },
     "no contests": { ...SMALL_MANIFEST, contests: [] },
     "duplicate contest ids": { ...SMALL_MANIFEST, contests: [SMALL_MANIFEST.contests[0], SMALL_MANIFEST.contests[0]] },
@@ -288,7 +290,7 @@ test("invalid manifests are refused with BallotError", () => {
     "budget above 1023": { ...SMALL_MANIFEST, contests: [{ ...SMALL_MANIFEST.contests[4], budget: 1024 }] },
   };
   for (const [name, manifest] of Object.entries(bad)) assert.throws(() => Manifest.fromJSON(manifest), BallotError, name);
-  assert.equal(Manifest.fromJSON(contest({ id: "with space" })).contests[0].id, "with space");
+  assert.equal(Manifest.fromJSON(contest({ id: "A-z_0.9:x" })).contests[0].id, "A-z_0.9:x");
 });
 
 test("Benaloh challenge: honest device passes; any other seed or claimed choice is caught", () => {

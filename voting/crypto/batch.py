@@ -18,9 +18,13 @@ from dataclasses import dataclass, field
 from . import group
 from .errors import CryptoError, ProofError
 from .group import IDENTITY, G, N, Point
-from .proofs import Equation
+from .proofs import Equation, Term
 
 WEIGHT_BITS = 128
+
+Weigher = Callable[[Callable[[], int]], tuple[list[Term], list[Term]]]
+"""Given the weight stream, Σ_e z_e·(equation e) of one item, already merged: (terms on G or a
+fixed base, all other terms). Called again with fresh weights when bisecting."""
 
 
 def random_weight() -> int:
@@ -35,9 +39,11 @@ class WeightStream:
     """Fresh CSPRNG batch weights, drawn from the OS in blocks.
 
     Two forms, both with 2^bits distinct values (so the batch error stays 2^-bits):
-    a plain ``bits``-bit integer (best for the py-ecc Pippenger MSM), or, on the native
-    backend, ``z1 + λ·z2 mod n`` with ``z1, z2`` of bits/2 bits. libsecp256k1 splits every
-    scalar along λ (GLV), so such a weight costs like a bits/2-bit one: half the doublings.
+    a plain ``bits``-bit integer (best for bucket MSMs: py-ecc's Pippenger and the native
+    backend's for large batches), or ``z1 + λ·z2 mod n`` with ``z1, z2`` of bits/2 bits, for
+    small native batches: libsecp256k1's per-point multiplication splits every scalar along λ
+    (GLV), so such a weight costs like a bits/2-bit one: half the doublings. ``glv=None``
+    (the default) lets the batch verifier pick per batch (``prefer_glv``).
     The map (z1, z2) -> z1 + λ·z2 is injective because the lattice {(a, b): a + λ·b ≡ 0 mod n}
     has no non-zero vector shorter than about 2^126.
     """
@@ -48,10 +54,17 @@ class WeightStream:
         self._bits = bits
         self._block = block
         self._glv = glv
+        self._auto_glv = False
         self._pool: list[int] = []
 
+    def prefer_glv(self, glv: bool) -> None:
+        """In auto mode, switch form for the next weights (the batch verifier knows its size)."""
+        if self._glv is None and glv != self._auto_glv:
+            self._auto_glv = glv
+            self._pool = []
+
     def _refill(self) -> None:
-        glv = self._glv if self._glv is not None else group.get_backend().name == "native"
+        glv = self._glv if self._glv is not None else self._auto_glv
         if glv:
             half = self._bits // 2
             size = (half + 7) // 8
@@ -68,7 +81,7 @@ class WeightStream:
             raw = secrets.token_bytes(size * self._block)
             mask = (1 << self._bits) - 1
             self._pool = [
-                (int.from_bytes(raw[i : i + size], "big") & mask) | 1
+                (int.from_bytes(raw[i : i + size], "big") & mask) or 1
                 for i in range(0, len(raw), size)
             ]
 
@@ -82,6 +95,8 @@ class WeightStream:
 class _Item:
     ref: Hashable
     equations: list[Equation]
+    weigher: Weigher | None = None
+    size: int = 0  # terms the weigher returns (an estimate is enough)
 
 
 @dataclass
@@ -110,6 +125,17 @@ class BatchVerifier:
     def add_equations(self, ref: Hashable, equations: list[Equation]) -> None:
         self._items.append(_Item(ref, equations))
 
+    def add_weighted(self, ref: Hashable, build: Callable[[], Weigher], size: int = 32) -> None:
+        """Add one proof (or ballot) that combines its own equations: ``build`` does the hash
+        checks (a ``CryptoError`` marks the item bad) and returns a ``Weigher``. Faster than
+        equations for big items: no per-term merging here, see ``ballot.ballot_weigher``."""
+        try:
+            weigher = build()
+        except CryptoError as exc:
+            self._rejected.append((ref, str(exc)))
+            return
+        self._items.append(_Item(ref, [], weigher, size))
+
     def __len__(self) -> int:
         return len(self._items) + len(self._rejected)
 
@@ -119,9 +145,26 @@ class BatchVerifier:
         coefficients: dict[int, int] = {}
         points: dict[int, Point] = {}
         weight = self.weight
+        if isinstance(weight, WeightStream):
+            # GLV weights suit per-point multiplication, plain ones bucket MSMs (large batches)
+            bucket_min = getattr(group.get_backend(), "bucket_min_points", None)
+            terms = sum(item.size or 3 * len(item.equations) for item in items)
+            weight.prefer_glv(bucket_min is not None and terms < bucket_min)
+        scalars: list[int] = []
+        others: list[Point] = []
+        tabled_terms: list[Term] = []
         for item in items:
+            if item.weigher is not None:
+                on_tables, rest = item.weigher(weight)
+                tabled_terms.extend(on_tables)
+                for k, point in rest:
+                    scalars.append(k)
+                    others.append(point)
+                continue
             for eq in item.equations:
-                z = weight()
+                # −z: commitments (coefficient n − 1 in the equations) then get z itself,
+                # a 128-bit scalar rather than a 256-bit n − z, which bucket MSMs prefer
+                z = -weight()
                 for k, point in eq:
                     key = id(point)
                     c = coefficients.get(key)
@@ -134,8 +177,12 @@ class BatchVerifier:
         for base in (G, *self.fixed_bases):
             tabled.setdefault(base, 0)
         tabled_x = {base.x for base in tabled}
-        scalars: list[int] = []
-        others: list[Point] = []
+        for k, point in tabled_terms:
+            if point in tabled:
+                tabled[point] = (tabled[point] + k) % N
+            else:
+                scalars.append(k)
+                others.append(point)
         for key, k in coefficients.items():
             point = points[key]
             k %= N

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -176,16 +177,21 @@ def scalar_from_hex(text: str, *, nonzero: bool = False) -> int:
     return decode_scalar(hex_to_bytes(text, SCALAR_BYTES, "scalar"), nonzero=nonzero)
 
 
+_LOWER_HEX = re.compile(r"[0-9a-f]*")
+
+
 def hex_to_bytes(text: str, length: int, what: str) -> bytes:
     """Lowercase hex of an exact byte length (one textual form per value)."""
     if not isinstance(text, str) or len(text) != 2 * length:
         raise EncodingError(f"{what} hex must be {2 * length} characters")
-    if text != text.lower():
-        raise EncodingError(f"{what} hex must be lowercase")
-    try:
-        return bytes.fromhex(text)
-    except ValueError as exc:
-        raise EncodingError(f"{what} is not valid hex") from exc
+    # fullmatch, not bytes.fromhex alone: fromhex skips whitespace, so "00 11…" would decode
+    # to fewer bytes than asked for (and `$` would let a trailing newline through).
+    if _LOWER_HEX.fullmatch(text) is None:
+        raise EncodingError(f"{what} hex must be lowercase hex digits only [0-9a-f]")
+    data = bytes.fromhex(text)
+    if len(data) != length:  # cannot happen after the checks above; kept as the contract
+        raise EncodingError(f"{what} must decode to exactly {length} bytes")
+    return data
 
 
 def random_scalar() -> int:

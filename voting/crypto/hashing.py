@@ -50,8 +50,14 @@ class Tag(IntEnum):
 
 
 # -- RFC 9380 -----------------------------------------------------------------------------
+_Z_PAD_STATE = hashlib.sha256(bytes(64))
+"""SHA-256 state after Z_pad (64 zero bytes): every b_0 starts there, so it is hashed once."""
+
+
 def expand_message_xmd(msg: bytes, dst: bytes, len_in_bytes: int) -> bytes:
     """RFC 9380 §5.3.1 with SHA-256 (including the §5.3.3 oversize-DST rule)."""
+    if len_in_bytes == FIELD_L and len(dst) <= 255:
+        return _expand_48(msg, dst + bytes((len(dst),)))
     b_in_bytes, s_in_bytes = 32, 64
     if len(dst) > 255:
         dst = hashlib.sha256(b"H2C-OVERSIZE-DST-" + dst).digest()
@@ -68,6 +74,19 @@ def expand_message_xmd(msg: bytes, dst: bytes, len_in_bytes: int) -> bytes:
         b_prev = hashlib.sha256(mixed + bytes((i,)) + dst_prime).digest()
         out.append(b_prev)
     return b"".join(out)[:len_in_bytes]
+
+
+def _expand_48(msg: bytes, dst_prime: bytes) -> bytes:
+    """expand_message_xmd for the one length the protocol uses (48 bytes, ell = 2), unrolled:
+    every challenge and derived scalar goes through here."""
+    state = _Z_PAD_STATE.copy()
+    state.update(msg)
+    state.update(b"\x00\x30\x00" + dst_prime)  # I2OSP(48, 2) || I2OSP(0, 1) || DST_prime
+    b0 = state.digest()
+    b1 = hashlib.sha256(b0 + b"\x01" + dst_prime).digest()
+    mixed = (int.from_bytes(b0, "big") ^ int.from_bytes(b1, "big")).to_bytes(32, "big")
+    b2 = hashlib.sha256(mixed + b"\x02" + dst_prime).digest()
+    return b1 + b2[:16]
 
 
 def hash_to_field(
@@ -131,7 +150,7 @@ def H(key: bytes, tag: int, *fields: bytes) -> bytes:
     """``HMAC-SHA-256(key, tag || fields...)``: fields must already be fixed-length encoded."""
     if len(key) != HASH_BYTES:
         raise ValueError("hash key must be 32 bytes")
-    return hmac.new(key, bytes((tag,)) + b"".join(fields), hashlib.sha256).digest()
+    return hmac.digest(key, bytes((tag,)) + b"".join(fields), "sha256")
 
 
 def hash_to_scalar(tag: int, *fields: bytes, dst: bytes = DERIVE_DST) -> int:

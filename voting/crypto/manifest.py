@@ -17,6 +17,7 @@ each option's value lies in [0, max_value] (a range proof per selection) and the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,30 @@ from .proofs import MAX_RANGE_BRANCHES
 QUESTION_TYPES = ("yes_no_abstain", "one_of_n", "approval", "score", "budget")
 MAX_OPTIONS = 256
 MAX_SCORE = 100
-_ID_MAX = 128
+MAX_CONTESTS = 64
+ID_MAX = 128
+TITLE_MAX_BYTES = 1024
+
+# Text rules (docs/protocol.md §6.1) are fixed character sets, never "printable" or any other
+# Unicode property whose extent changes with the Unicode version of the runtime: Python 3.11
+# and Node 20 disagree on ~15,000 code points. Identifiers are plain ASCII; titles are any
+# Unicode scalar values except the C0/C1 controls (Cc, a set fixed since Unicode 1.1).
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % ID_MAX)  # noqa: UP031 - a regex, not text
+_NOT_IN_TITLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def is_identifier(value: object) -> bool:
+    """1..128 characters of ``[A-Za-z0-9._:-]`` (election, contest, option and ballot ids)."""
+    return isinstance(value, str) and _IDENTIFIER.fullmatch(value) is not None
+
+
+def is_title(value: object) -> bool:
+    """Unicode scalar values except controls (Cc), at most 1024 bytes of UTF-8."""
+    return (
+        isinstance(value, str)
+        and _NOT_IN_TITLE.search(value) is None
+        and len(value.encode("utf-8")) <= TITLE_MAX_BYTES
+    )
 
 
 def _require(cond: bool, message: str) -> None:
@@ -48,9 +72,16 @@ def _int(obj: Mapping[str, Any], key: str, lo: int, hi: int) -> int:
 
 def _ident(obj: Mapping[str, Any], key: str) -> str:
     value = obj.get(key)
+    _require(is_identifier(value), f"{key} must be 1..{ID_MAX} characters of [A-Za-z0-9._:-]")
+    return str(value)
+
+
+def _title(obj: Mapping[str, Any], what: str) -> str:
+    value = obj.get("title")
     _require(
-        isinstance(value, str) and 0 < len(value) <= _ID_MAX and value.isprintable(),
-        f"{key} must be a printable string of 1..{_ID_MAX} characters",
+        is_title(value),
+        f"{what} title must be a string of at most {TITLE_MAX_BYTES} UTF-8 bytes "
+        "without control characters or lone surrogates",
     )
     return str(value)
 
@@ -59,9 +90,8 @@ def _allowed_keys(obj: Any, required: set[str], optional: set[str], what: str) -
     _require(isinstance(obj, Mapping), f"{what} must be an object")
     keys = set(obj)
     _require(required <= keys, f"{what} is missing {sorted(required - keys)}")
-    _require(
-        keys <= required | optional, f"{what} has unknown keys {sorted(keys - required - optional)}"
-    )
+    unknown = sorted(repr(k) for k in keys - required - optional)  # keys may not even be str
+    _require(not unknown, f"{what} has unknown keys [{', '.join(unknown)}]")
     return obj
 
 
@@ -142,7 +172,7 @@ class Contest:
         }[kind]
         o = _allowed_keys(obj, {"id", "type", "title", "options"} | extra, set(), "contest")
         contest_id = _ident(o, "id")
-        _require(isinstance(o["title"], str), "contest title must be a string")
+        contest_title = _title(o, "contest")
         raw_options = o["options"]
         _require(
             isinstance(raw_options, list) and 1 <= len(raw_options) <= MAX_OPTIONS,
@@ -152,9 +182,9 @@ class Contest:
         for raw in raw_options:
             opt_keys = {"cost"} if kind == "budget" else set()
             ro = _allowed_keys(raw, {"id", "title"} | opt_keys, set(), "option")
-            _require(isinstance(ro["title"], str), "option title must be a string")
+            option_title = _title(ro, "option")
             cost = _int(ro, "cost", 0, MAX_RANGE_BRANCHES - 1) if kind == "budget" else None
-            options.append(Option(_ident(ro, "id"), ro["title"], cost))
+            options.append(Option(_ident(ro, "id"), option_title, cost))
         ids = [opt.id for opt in options]
         _require(len(set(ids)) == len(ids), "option ids must be unique within a contest")
         n = len(options)
@@ -175,7 +205,7 @@ class Contest:
         else:
             params["budget"] = _int(o, "budget", 1, MAX_RANGE_BRANCHES - 1)
             _require(all((opt.cost or 0) >= 1 for opt in options), "every budget option costs >= 1")
-        return cls(contest_id, kind, o["title"], tuple(options), tuple(sorted(params.items())))
+        return cls(contest_id, kind, contest_title, tuple(options), tuple(sorted(params.items())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +234,13 @@ class Manifest:
     @classmethod
     def from_json(cls, obj: Any) -> Manifest:
         o = _allowed_keys(obj, {"election_id", "title", "contests"}, set(), "manifest")
-        _require(isinstance(o["title"], str), "manifest title must be a string")
+        title = _title(o, "manifest")
         raw = o["contests"]
-        _require(isinstance(raw, list) and 1 <= len(raw) <= 64, "a manifest has 1..64 contests")
+        _require(
+            isinstance(raw, list) and 1 <= len(raw) <= MAX_CONTESTS,
+            f"a manifest has 1..{MAX_CONTESTS} contests",
+        )
         contests = tuple(Contest.from_json(c) for c in raw)
         ids = [c.id for c in contests]
         _require(len(set(ids)) == len(ids), "contest ids must be unique")
-        return cls(_ident(o, "election_id"), o["title"], contests)
+        return cls(_ident(o, "election_id"), title, contests)

@@ -8,6 +8,7 @@ infinity, so this module maps "zero scalar" and "sum is infinity" to ``IDENTITY`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
@@ -66,6 +67,90 @@ def _base_native(k: int) -> object:
     return pub
 
 
+_PUBKEY_SIZE = ffi.sizeof("secp256k1_pubkey")
+_TIMES_256 = (256).to_bytes(32, "big")
+_POWERS_OF_TWO = [(1 << t).to_bytes(32, "big") for t in range(8)]
+BUCKET_MSM_MIN_POINTS = 1500
+"""From about this many points on, the bucket method beats one tweak_mul per point."""
+
+
+def _bucket_msm(groups: list[tuple[list[int], object, int, int]]) -> Point:
+    """Σ k_i·P_i by Pippenger's bucket method with byte-sized windows, on public API calls.
+
+    libsecp256k1 exports no multi-scalar multiplication, but ``pubkey_combine`` adds many
+    points for about a quarter of a microsecond each (one field inversion per call). So for
+    each byte position w (most significant first): put every point in the bucket of its
+    scalar's byte w, sum each bucket with one combine call, and form Σ_d d·S_d as
+    Σ_t 2^t·(Σ_{d has bit t} S_d) (8 combines and 7 tiny tweak_muls); Horner-combine the
+    windows with one multiplication by 256 each. A point costs one addition per non-zero
+    byte of its scalar instead of a whole scalar multiplication, so 128-bit batch weights
+    cost half of full-size coefficients. ``groups`` holds (scalars, pubkey array, count,
+    bytes per scalar) with every scalar < 256^bytes; a sum that is infinity is handled
+    (``combine`` fails, the bucket or window then contributes nothing)."""
+    ctx = _CTX
+    combine = lib.secp256k1_ec_pubkey_combine
+    tweak_mul = lib.secp256k1_ec_pubkey_tweak_mul
+    size = _PUBKEY_SIZE
+    sums = ffi.new("secp256k1_pubkey[256]")
+    sums_base = int(ffi.cast("uintptr_t", sums))
+    bit_sums = ffi.new("secp256k1_pubkey[9]")  # 8 bit-planes of the buckets + the accumulator
+    acc = ffi.new("secp256k1_pubkey[1]")
+    prepared = []
+    for scalars, array, count, width in groups:
+        base = int(ffi.cast("uintptr_t", array))
+        digits = b"".join([k.to_bytes(width, "little") for k in scalars])
+        prepared.append((digits, range(base, base + size * count, size), width))
+    have_acc = False
+    for w in range(max(width for _, _, width in prepared) - 1, -1, -1):
+        parts = []
+        if have_acc:
+            if not tweak_mul(ctx, acc, _TIMES_256):
+                raise ValueError("libsecp256k1 refused the multiplication")
+            bit_sums[8] = acc[0]
+            parts.append(bit_sums + 8)
+        buckets: list[list[int]] = [[] for _ in range(256)]
+        for digits, addresses, width in prepared:
+            if w < width:
+                for d, address in zip(digits[w::width], addresses, strict=True):
+                    buckets[d].append(address)
+        flat = ffi.new("uintptr_t[]", list(chain.from_iterable(buckets[1:])))
+        pointers = ffi.cast("secp256k1_pubkey **", flat)
+        start = 0
+        filled = []
+        for d in range(1, 256):
+            count = len(buckets[d])
+            if not count:
+                continue
+            if count == 1:
+                sums[d] = pointers[start][0]
+                filled.append(d)
+            elif combine(ctx, sums + d, pointers + start, count):
+                filled.append(d)
+            start += count
+        for t in range(8):
+            plane = [sums_base + size * d for d in filled if d >> t & 1]
+            if not plane:
+                continue
+            slot = bit_sums + t
+            plane_owner = ffi.new("uintptr_t[]", plane)  # must outlive the cast pointer
+            plane_pointers = ffi.cast("secp256k1_pubkey **", plane_owner)
+            if not combine(ctx, slot, plane_pointers, len(plane)):
+                continue
+            if t and not tweak_mul(ctx, slot, _POWERS_OF_TWO[t]):
+                raise ValueError("libsecp256k1 refused the multiplication")
+            parts.append(slot)
+        if len(parts) == 1:
+            acc[0] = parts[0][0]
+            have_acc = True
+        else:
+            have_acc = bool(parts) and bool(
+                combine(ctx, acc, ffi.new("secp256k1_pubkey *[]", parts), len(parts))
+            )
+    if not have_acc:
+        return IDENTITY
+    return _from_native(ffi.new("secp256k1_pubkey *", acc[0]))
+
+
 class NativeFixedBase:
     """libsecp256k1 has its own generator table; other bases use its wNAF multiplication."""
 
@@ -85,6 +170,7 @@ class NativeFixedBase:
 
 class NativeBackend:
     name = "native"
+    bucket_min_points = BUCKET_MSM_MIN_POINTS
 
     def __init__(self) -> None:
         self._tables: dict[Point, NativeFixedBase] = {}
@@ -118,39 +204,94 @@ class NativeBackend:
         return _from_native(_tweak_mul(_to_native(point), k))
 
     def msm(self, scalars: Sequence[int], points: Sequence[Point]) -> Point:
-        """One tweak_mul per point into a preallocated array, then one combine call."""
+        """Σ k_i·P_i. From ``BUCKET_MSM_MIN_POINTS`` points on (big verification batches) by
+        the bucket method; below, one tweak_mul per point into a preallocated array, then one
+        combine call. G's terms are merged into one generator multiplication either way."""
         count = len(points)
+        if len(scalars) != count:
+            raise ValueError("msm needs as many scalars as points")
+        if count >= BUCKET_MSM_MIN_POINTS:
+            return self._msm_buckets(scalars, points)
         products = ffi.new("secp256k1_pubkey[]", count + 1)
-        pointers = []
+        pointers: list[object] = []
+        append = pointers.append
         g_scalar = 0
+        g_x, g_y = G.x, G.y
         tweak_mul = lib.secp256k1_ec_pubkey_tweak_mul
+        ctx = _CTX
+        n = N
         used = 0
         for k, point in zip(scalars, points, strict=True):
-            k %= N
-            if k == 0 or point.infinity:
+            if not 0 < k < n:
+                k %= n
+                if not k:
+                    continue
+            if point.infinity:
                 continue
-            if point.x == G.x and point.y == G.y:
-                g_scalar = (g_scalar + k) % N
+            if point.x == g_x and point.y == g_y:
+                g_scalar += k
                 continue
+            pub = point._native
+            if pub is None:
+                pub = _to_native(point)
+            products[used] = pub[0]  # type: ignore[index]
             slot = products + used
-            slot[0] = _to_native(point)[0]
-            if not tweak_mul(_CTX, slot, k.to_bytes(32, "big")):
+            if not tweak_mul(ctx, slot, k.to_bytes(32, "big")):
                 raise ValueError("libsecp256k1 refused the multiplication")
-            pointers.append(slot)
+            append(slot)
             used += 1
+        g_scalar %= n
         if g_scalar:
             slot = products + used
-            lib.secp256k1_ec_pubkey_create(_CTX, slot, g_scalar.to_bytes(32, "big"))
-            pointers.append(slot)
+            lib.secp256k1_ec_pubkey_create(ctx, slot, g_scalar.to_bytes(32, "big"))
+            append(slot)
         if not pointers:
             return IDENTITY
         if len(pointers) == 1:
             # copy out of the array: a cached handle must own its memory
-            return _from_native(ffi.new("secp256k1_pubkey *", pointers[0][0]))
+            return _from_native(ffi.new("secp256k1_pubkey *", pointers[0][0]))  # type: ignore[index]
         out = ffi.new("secp256k1_pubkey *")
-        if not lib.secp256k1_ec_pubkey_combine(_CTX, out, pointers, len(pointers)):
+        if not lib.secp256k1_ec_pubkey_combine(ctx, out, pointers, len(pointers)):
             return IDENTITY  # the sum is the point at infinity
         return _from_native(out)
+
+    def _msm_buckets(self, scalars: Sequence[int], points: Sequence[Point]) -> Point:
+        """Large MSMs: split points by scalar size (≤ 128 bits, e.g. batch weights, or full)
+        into contiguous arrays and run the bucket method; G's terms become one base mul."""
+        short: tuple[list[int], list[object]] = ([], [])
+        full: tuple[list[int], list[object]] = ([], [])
+        g_scalar = 0
+        g_x, g_y = G.x, G.y
+        n = N
+        half = 1 << 128
+        for k, point in zip(scalars, points, strict=True):
+            if not 0 < k < n:
+                k %= n
+                if not k:
+                    continue
+            if point.infinity:
+                continue
+            if point.x == g_x and point.y == g_y:
+                g_scalar += k
+                continue
+            pub = point._native
+            if pub is None:
+                pub = _to_native(point)
+            target = short if k < half else full
+            target[0].append(k)
+            target[1].append(pub)
+        groups = []
+        for (ks, pubs), width in ((short, 16), (full, 32)):
+            if ks:
+                array = ffi.new("secp256k1_pubkey[]", len(pubs))
+                for i, pub in enumerate(pubs):
+                    array[i] = pub[0]  # type: ignore[index]
+                groups.append((ks, array, len(ks), width))
+        total = _bucket_msm(groups) if groups else IDENTITY
+        g_scalar %= n
+        if g_scalar:
+            total = self.add(total, _from_native(_base_native(g_scalar)))
+        return total
 
     def fixed_base(self, point: Point) -> NativeFixedBase:
         table = self._tables.get(point)

@@ -207,6 +207,51 @@ def range_equations(
     return equations
 
 
+def check_range_challenge(
+    context: bytes,
+    key: Point,
+    ciphertext: Ciphertext,
+    proof: RangeProof,
+    lo: int,
+    hi: int,
+    *,
+    tag: int = Tag.RANGE_CHALLENGE,
+    label: bytes = b"",
+) -> None:
+    """The hash-level half of verification (branch count, challenge sum); raises ProofError."""
+    _check_range_challenge(context, key, ciphertext, proof, lo, hi, tag, label)
+
+
+WeightedRange = tuple[int, int, int, int, list[Term]]
+"""(coefficient of G, of K, of alpha, of beta, [(z, a_j), (z', b_j), ...])."""
+
+
+def range_weighted(proof: RangeProof, lo: int, weight: ScalarSource) -> WeightedRange:
+    """Σ_e (−z_e)·(equation e of ``range_equations``), z_e = weight() drawn in equation order,
+    as coefficients: the same relation a batch checks, without building the equations.
+
+    Negating each equation (allowed: z_e is as random as −z_e) gives the commitments a_j, b_j
+    the small coefficient z_e instead of n − z_e, which multi-scalar multiplication prefers.
+    Call ``check_range_challenge`` first: this function does no hashing."""
+    g = k_key = c_alpha = c_beta = 0
+    terms: list[Term] = []
+    append = terms.append
+    j = lo
+    for br in proof.branches:
+        z1 = weight()
+        z2 = weight()
+        c = br.c
+        v = br.v
+        g -= z1 * v + z2 * c * j
+        k_key -= z2 * v
+        c_alpha += z1 * c
+        c_beta += z2 * c
+        append((z1, br.a))
+        append((z2, br.b))
+        j += 1
+    return g % N, k_key % N, c_alpha % N, c_beta % N, terms
+
+
 def verify_range(
     context: bytes,
     key: Point,

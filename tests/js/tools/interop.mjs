@@ -4,6 +4,11 @@
 //   {op: "verify", context, ballot}                      -> {ok, error?, message?}
 //   {op: "verify_challenged", context, challenged}       -> {ok, error?, message?}
 //   {op: "challenge", context, ballot, seed, choices}     -> {challenged}
+//   {op: "manifest_text", text}        (JSON.parse here)  -> {ok, canonical?, manifest_hash?, error?}
+//   {op: "context", context}           (no prior parse)   -> {ok, context?, error?}
+//   {op: "receipt", receipt}                              -> verifyReceipt's report
+//   {op: "text_rules"}                                    -> {identifier, title}: SHA-256 hex of
+//        one byte per code point 0..0x10FFFF (1 = allowed as a one-character id / title)
 // `context` = {manifest, joint_key, trustees, threshold, trustee_commitments, extended_hash?}.
 // A rejection is a reply with ok: false and the error class name; a bad request exits 2.
 import { readFileSync } from "node:fs";
@@ -19,6 +24,10 @@ import {
 } from "../../../voting/static/voting/js/ballot.mjs";
 import { bytesToHex, hexToBytes } from "../../../voting/static/voting/js/encoding.mjs";
 import { CryptoError } from "../../../voting/static/voting/js/errors.mjs";
+import { manifestHash, parameterHash } from "../../../voting/static/voting/js/hashing.mjs";
+import { Manifest, isIdentifier, isTitle } from "../../../voting/static/voting/js/manifest.mjs";
+import { verifyReceipt } from "../../../voting/static/voting/js/receipt.mjs";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 function outcome(fn) {
   try {
@@ -30,7 +39,41 @@ function outcome(fn) {
   }
 }
 
+function attempt(fn) {
+  try {
+    return { ok: true, ...fn() };
+  } catch (err) {
+    if (!(err instanceof CryptoError)) throw err;
+    return { ok: false, error: err.name, message: err.message };
+  }
+}
+
+function textRuleDigest(rule) {
+  const flags = new Uint8Array(0x110000);
+  for (let cp = 0; cp < flags.length; cp++) flags[cp] = rule(String.fromCodePoint(cp)) ? 1 : 0;
+  return bytesToHex(sha256(flags));
+}
+
 function handle(request) {
+  switch (request.op) {
+    case "manifest_text":
+      return attempt(() => {
+        const manifest = Manifest.fromJSON(JSON.parse(request.text));
+        const canonical = manifest.canonicalBytes();
+        return { canonical: new TextDecoder().decode(canonical), manifest_hash: bytesToHex(manifestHash(parameterHash(), canonical)) };
+      });
+    case "context":
+      return attempt(() => ({ context: ElectionContext.fromJSON(request.context).toJSON() }));
+    case "receipt":
+      return verifyReceipt(request.receipt);
+    case "text_rules":
+      return { identifier: textRuleDigest(isIdentifier), title: textRuleDigest(isTitle) };
+    default:
+      return handleWithContext(request);
+  }
+}
+
+function handleWithContext(request) {
   const ctx = ElectionContext.fromJSON(request.context);
   switch (request.op) {
     case "encrypt": {

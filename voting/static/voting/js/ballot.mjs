@@ -6,7 +6,7 @@
 // instead of casting it, the booth reveals ξ and the choices and anyone re-encrypts and compares.
 // The same determinism lets this file reproduce Python ballots byte for byte.
 
-import { bytesEqual, bytesToHex, concatBytes, hexToBytes, pointFromHex } from "./encoding.mjs";
+import { bytesEqual, bytesToHex, concatBytes, hexToBytes, pointFromHex, pointHex } from "./encoding.mjs";
 import { Ciphertext, aggregate, encrypt, smallLog } from "./elgamal.mjs";
 import { BallotError, CryptoError, EncodingError, ProofError } from "./errors.mjs";
 import { baseMul, fixedBase, mod, mulSecret } from "./group.mjs";
@@ -24,7 +24,7 @@ import {
   parameterHash,
 } from "./hashing.mjs";
 import { exactKeys, isJsonInteger, isPlainObject } from "./json.mjs";
-import { Manifest, isPrintable } from "./manifest.mjs";
+import { ID_MAX, Manifest, isIdentifier } from "./manifest.mjs";
 import { batchHolds } from "./batch.mjs";
 import { RangeProof, checkRangeChallenge, checkRangeEquations, proveRange, rangeEquations } from "./proofs.mjs";
 
@@ -32,11 +32,13 @@ export const BALLOT_VERSION = "civic-ballot-v1";
 /** "Option index" of the contest limit proof in proof-nonce derivation. */
 export const LIMIT_INDEX = 0xffffffff;
 export const SEED_BYTES = 32;
+const CONTEXT_KEYS = Object.freeze(["manifest", "joint_key", "trustees", "threshold", "trustee_commitments"]);
+const MAX_TRUSTEES = 2 ** 32 - 1;
 
 // -- election context -----------------------------------------------------------------------------
 /** What a ballot is bound to: manifest, joint key K and the extended base hash H_E. */
 export class ElectionContext {
-  constructor(manifest, jointKey, parameterHash_, manifestHash_, baseHash, extendedHash) {
+  constructor(manifest, jointKey, parameterHash_, manifestHash_, baseHash, extendedHash, trustees = 0, threshold = 0, trusteeCommitments = []) {
     Object.assign(this, {
       manifest,
       jointKey,
@@ -44,6 +46,9 @@ export class ElectionContext {
       manifestHash: manifestHash_,
       baseHash,
       extendedHash,
+      trustees,
+      threshold,
+      trusteeCommitments: Object.freeze([...trusteeCommitments]),
     });
     Object.freeze(this);
   }
@@ -53,28 +58,44 @@ export class ElectionContext {
     const hM = manifestHash(hP, manifest.canonicalBytes());
     const hB = electionBaseHash(hP, hM, trustees, threshold);
     const hE = extendedBaseHash(hB, jointKey, trusteeCommitments);
-    return new ElectionContext(manifest, jointKey, hP, hM, hB, hE);
+    return new ElectionContext(manifest, jointKey, hP, hM, hB, hE, trustees, threshold, trusteeCommitments);
+  }
+
+  /** The context message of protocol §7.6, with `extended_hash` (Python: to_json). */
+  toJSON() {
+    if (!(this.threshold >= 1 && this.threshold <= this.trustees)) {
+      throw new BallotError("this context was not built with its trustee configuration");
+    }
+    return {
+      manifest: this.manifest.toJSON(),
+      joint_key: pointHex(this.jointKey),
+      trustees: this.trustees,
+      threshold: this.threshold,
+      trustee_commitments: this.trusteeCommitments.map(pointHex),
+      extended_hash: bytesToHex(this.extendedHash),
+    };
   }
 
   /**
-   * The booth's context message: {manifest, joint_key, trustees, threshold,
-   * trustee_commitments} (field names of tests/vectors/ballots.json), optionally with the
-   * server's `extended_hash`, which must equal the one recomputed here.
+   * The booth's context message (protocol §7.6): exactly {manifest, joint_key, trustees,
+   * threshold, trustee_commitments} and optionally the server's `extended_hash`, which must
+   * equal the one recomputed here. Same error classes as Python's ElectionContext.from_json.
    */
   static fromJSON(obj) {
-    if (!isPlainObject(obj)) throw new EncodingError("election context must be an object");
+    const keys = isPlainObject(obj) ? Object.keys(obj) : null;
+    if (keys === null || !CONTEXT_KEYS.every((k) => Object.hasOwn(obj, k)) || !keys.every((k) => CONTEXT_KEYS.includes(k) || k === "extended_hash")) {
+      throw new EncodingError(`election context must be an object with the keys ${JSON.stringify([...CONTEXT_KEYS].sort())} and optionally extended_hash`);
+    }
     const manifest = Manifest.fromJSON(obj.manifest);
-    if (typeof obj.joint_key !== "string") throw new EncodingError("joint_key must be a hex string");
     const jointKey = pointFromHex(obj.joint_key);
     for (const key of ["trustees", "threshold"]) {
-      if (!isJsonInteger(obj[key]) || obj[key] < 1 || obj[key] >= 2 ** 32) {
-        throw new EncodingError(`${key} must be a positive integer`);
+      if (!isJsonInteger(obj[key]) || obj[key] < 1 || obj[key] > MAX_TRUSTEES) {
+        throw new EncodingError(`${key} must be an integer in [1, ${MAX_TRUSTEES}]`);
       }
     }
-    const commitments = obj.trustee_commitments ?? [];
-    if (!Array.isArray(commitments) || !commitments.every((c) => typeof c === "string")) {
-      throw new EncodingError("trustee_commitments must be a list of point hex strings");
-    }
+    if (obj.threshold > obj.trustees) throw new EncodingError("threshold must not exceed the number of trustees");
+    const commitments = obj.trustee_commitments;
+    if (!Array.isArray(commitments)) throw new EncodingError("trustee_commitments must be a list of points");
     const ctx = ElectionContext.build(manifest, jointKey, obj.trustees, obj.threshold, commitments.map(pointFromHex));
     if (obj.extended_hash !== undefined) {
       const expected = hexToBytes(obj.extended_hash, HASH_BYTES, "extended_hash");
@@ -113,16 +134,12 @@ export class EncryptedContest {
   }
 }
 
-export const ID_MAX = 128;
+export { ID_MAX, isIdentifier };
 
-/** 1..128 printable characters (Python's str.isprintable), as ids are everywhere. */
-export function isIdentifier(value, maxLength = ID_MAX) {
-  return typeof value === "string" && value.length > 0 && [...value].length <= maxLength && isPrintable(value);
-}
-
-function stringField(obj, key, maxLength = ID_MAX) {
+/** An identifier field (protocol §6.1), else EncodingError. */
+function stringField(obj, key) {
   const value = obj[key];
-  if (!isIdentifier(value, maxLength)) throw new EncodingError(`${key} must be a printable string of 1..${maxLength} characters`);
+  if (!isIdentifier(value)) throw new EncodingError(`${key} must be 1..${ID_MAX} characters of [A-Za-z0-9._:-]`);
   return value;
 }
 
@@ -163,9 +180,9 @@ export class EncryptedBallot {
     });
     return new EncryptedBallot(
       ballotId,
-      hexToBytes(stringField(o, "context_hash"), HASH_BYTES, "context_hash"),
+      hexToBytes(o.context_hash, HASH_BYTES, "context_hash"),
       contests,
-      hexToBytes(stringField(o, "code"), HASH_BYTES, "code"),
+      hexToBytes(o.code, HASH_BYTES, "code"),
     );
   }
 }
@@ -275,7 +292,7 @@ function contestAggregate(contest, ciphertexts) {
 export function* encryptBallotSteps(ctx, ballotId, choices, seed = null) {
   const ballotSeed = seed ?? newSeed();
   if (!(ballotSeed instanceof Uint8Array) || ballotSeed.length !== SEED_BYTES) throw new BallotError("ballot seed must be 32 bytes");
-  if (!isIdentifier(ballotId)) throw new BallotError("ballot id must be a printable string of 1..128 characters");
+  if (!isIdentifier(ballotId)) throw new BallotError(`ballot id must be 1..${ID_MAX} characters of [A-Za-z0-9._:-]`);
   const values = normalizeChoices(ctx.manifest, choices);
   const hE = ctx.extendedHash;
   const key = ctx.jointKey;
@@ -442,7 +459,7 @@ export class ChallengedBallot {
     if (!isPlainObject(choices) || !Object.values(choices).every((v) => isPlainObject(v) && Object.values(v).every(isJsonInteger))) {
       throw new EncodingError("choices must map contest ids to {option id: integer}");
     }
-    return new ChallengedBallot(EncryptedBallot.fromJSON(o.ballot), hexToBytes(stringField(o, "seed"), SEED_BYTES, "seed"), choices);
+    return new ChallengedBallot(EncryptedBallot.fromJSON(o.ballot), hexToBytes(o.seed, SEED_BYTES, "seed"), choices);
   }
 }
 

@@ -19,7 +19,7 @@ function weights(count) {
   for (let e = 0; e < count; e++) {
     let z = 0n;
     for (let i = 0; i < WEIGHT_BYTES; i++) z = (z << 8n) | BigInt(raw[e * WEIGHT_BYTES + i]);
-    out[e] = z | 1n;
+    out[e] = z === 0n ? 1n : z; // uniform over 2^128 values (zero, probability 2^-128, becomes 1)
   }
   return out;
 }

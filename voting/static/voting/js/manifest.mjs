@@ -20,7 +20,8 @@ import { MAX_RANGE_BRANCHES } from "./proofs.mjs";
 export const QUESTION_TYPES = Object.freeze(["yes_no_abstain", "one_of_n", "approval", "score", "budget"]);
 export const MAX_OPTIONS = 256;
 export const MAX_SCORE = 100;
-const ID_MAX = 128;
+export const ID_MAX = 128;
+export const TITLE_MAX_BYTES = 1024;
 const MAX_CONTESTS = 64;
 const TYPE_PARAMS = {
   yes_no_abstain: [],
@@ -40,23 +41,35 @@ function intField(obj, key, lo, hi) {
   return value;
 }
 
-/** Python's str.isprintable(): no Unicode "Other" or "Separator" character except ASCII space. */
-export function isPrintable(text) {
-  return !/[\p{C}\p{Z}]/u.test(text.replaceAll(" ", ""));
+// Text rules (protocol §6.1) are fixed character sets, never a Unicode property such as
+// "printable" whose extent depends on the engine's Unicode version (Node 20 knows Unicode 17,
+// Python 3.11 Unicode 14). Identifiers are plain ASCII; titles are Unicode scalar values
+// (no lone surrogate) except the C0/C1 controls (Cc, fixed since Unicode 1.1).
+const IDENTIFIER_RE = new RegExp(`^[A-Za-z0-9._:-]{1,${ID_MAX}}$`);
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** 1..128 characters of [A-Za-z0-9._:-] (election, contest, option and ballot ids). */
+export function isIdentifier(value) {
+  return typeof value === "string" && IDENTIFIER_RE.test(value);
+}
+
+/** Unicode scalar values except controls (Cc), at most 1024 bytes of UTF-8. */
+export function isTitle(value) {
+  return typeof value === "string" && isWellFormed(value) && !CONTROL_RE.test(value) && utf8(value).length <= TITLE_MAX_BYTES;
 }
 
 function identField(obj, key) {
   const value = obj[key];
-  require(
-    typeof value === "string" && value.length > 0 && [...value].length <= ID_MAX && isPrintable(value),
-    `${key} must be a printable string of 1..${ID_MAX} characters`,
-  );
+  require(isIdentifier(value), `${key} must be 1..${ID_MAX} characters of [A-Za-z0-9._:-]`);
   return value;
 }
 
 function textField(obj, key, what) {
   const value = obj[key];
-  require(typeof value === "string" && isWellFormed(value), `${what} must be a string`);
+  require(
+    isTitle(value),
+    `${what} must be a string of at most ${TITLE_MAX_BYTES} UTF-8 bytes without control characters or lone surrogates`,
+  );
   return value;
 }
 
