@@ -494,6 +494,15 @@ def ballot_equations(ctx: ElectionContext, ballot: EncryptedBallot) -> list[Equa
     return equations
 
 
+def ballot_term_count(manifest: Manifest) -> int:
+    """Points one ballot adds to a batch: a_j, b_j of every proof branch, alpha and beta of every
+    selection (sizes the batch so large ones go to the bucket multi-scalar multiplication)."""
+    return sum(
+        2 * (len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1) + len(c.options))
+        for c in manifest.contests
+    )
+
+
 def ballot_weigher(ctx: ElectionContext, ballot: EncryptedBallot) -> Weigher:
     """The same checks as ``ballot_equations`` for ``BatchVerifier.add_weighted``: hash-level
     checks now (ProofError), then a function giving Σ z_e·(equation e) for any weights.
@@ -558,12 +567,7 @@ def verify_ballots(
     amortised over more ballots: 2048 one-of-five ballots cost about a third of what 256 do
     per ballot in group operations; a bad ballot is still named by bisection."""
     bad: list[tuple[str, str]] = []
-    manifest = ctx.manifest
-    # terms per ballot: a_j, b_j of every branch, alpha and beta of every selection
-    terms = sum(
-        2 * (len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1) + len(c.options))
-        for c in manifest.contests
-    )
+    terms = ballot_term_count(ctx.manifest)
     for start in range(0, len(ballots), max(1, chunk_size)):
         verifier = BatchVerifier(fixed_bases=[ctx.joint_key])
         for b in ballots[start : start + chunk_size]:

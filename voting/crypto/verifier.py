@@ -146,8 +146,9 @@ def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
     )
     structure: list[tuple[str, str]] = []
     batch = BatchVerifier(fixed_bases=[ctx.joint_key])
-    from .ballot import ballot_equations  # noqa: PLC0415 - keeps the import list short above
+    from .ballot import ballot_term_count, ballot_weigher  # noqa: PLC0415
 
+    terms = ballot_term_count(ctx.manifest)
     ballots: list[tuple[int, EncryptedBallot, int]] = []
     chunk = task["ballots"] if "ballots" in task else _inherited[task["start"] : task["stop"]]
     for index, b, weight in chunk:
@@ -157,7 +158,9 @@ def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
         except CryptoError as exc:
             structure.append((_ballot_name(index, b.ballot_id), str(exc)))
             continue
-        batch.add(_ballot_name(index, b.ballot_id), lambda b=b: ballot_equations(ctx, b))
+        batch.add_weighted(
+            _ballot_name(index, b.ballot_id), lambda b=b: ballot_weigher(ctx, b), terms
+        )
     proofs: list[tuple[str, str]] = []
     if len(batch) and not batch.verify():
         proofs = [(str(ref), why) for ref, why in batch.bad_items()]
