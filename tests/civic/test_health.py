@@ -62,3 +62,13 @@ def test_chain_outage_is_reported_but_keeps_the_site_in_service(client: Client, 
     assert body["failing"] == []
     assert body["degraded"] == ["anchoring"]
     assert body["components"]["anchoring"]["ok"] is False
+
+
+def test_public_verifier_keeps_answering_when_the_cache_is_lost(client: Client, settings: Any) -> None:
+    """Redis may vanish at any moment: the throttled public endpoints answer (400 here), not 500."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    response = client.post("/api/vc/credentials/verify", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]
