@@ -8,6 +8,7 @@ cap, and the document must name the DID that was asked for. Enabled with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import socket
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from identity.core import did_web
 from identity.core.data_integrity import ResolutionError
@@ -46,7 +48,7 @@ def check_public_host(host: str, port: int) -> None:
 def fetch_document(did: str, *, transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
     """The DID document of a did:web on another host, checked to be for that DID."""
     cache_key = "identity:didweb:" + hashlib.sha256(did.encode()).hexdigest()
-    cached = cache.get(cache_key)
+    cached = _cache_get(cache_key)
     if isinstance(cached, dict):
         return cached
     try:
@@ -79,5 +81,18 @@ def fetch_document(did: str, *, transport: httpx.BaseTransport | None = None) ->
         raise ResolutionError("invalidDidDocument", f"not JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("id") != did:
         raise ResolutionError("invalidDidDocument", "the document does not describe this DID")
-    cache.set(cache_key, document, CACHE_SECONDS)
+    _cache_set(cache_key, document)
     return document
+
+
+def _cache_get(key: str) -> Any:
+    """The cache is Redis in production and may be lost: resolving then just fetches again."""
+    try:
+        return cache.get(key)
+    except (RedisError, OSError):
+        return None
+
+
+def _cache_set(key: str, document: dict[str, Any]) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        cache.set(key, document, CACHE_SECONDS)
