@@ -8,9 +8,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from ledger.services import record_city_event
-from voting.crypto import hashing, record
+from voting.crypto import record
 from voting.crypto.dkg import CeremonyError, CeremonyTranscript
 from voting.crypto.manifest import Manifest
+from voting.crypto.trustee import election_from_manifest
 from voting.models import Election
 
 
@@ -59,14 +60,8 @@ def publish_election_context(
     election = Election.objects.select_for_update().get(pk=election.pk)
     if election.state != Election.State.DRAFT or election.context is not None:
         raise ElectionStateError("the context of an election is published once, while it is a draft")
-    h_p = hashing.parameter_hash()
-    h_b = hashing.election_base_hash(
-        h_p,
-        hashing.manifest_hash(h_p, manifest.canonical_bytes()),
-        transcript.params.trustees,
-        transcript.params.threshold,
-    )
-    if transcript.params.base_hash != h_b:
+    expected = election_from_manifest(manifest, transcript.params.trustees, transcript.params.threshold)
+    if transcript.params.base_hash != expected.base_hash:
         raise CeremonyError("the ceremony was run for another manifest or trustee count")
     transcript.verify()
     election.context = context_json(manifest, transcript)

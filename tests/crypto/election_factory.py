@@ -63,15 +63,7 @@ def run_ceremony_with_cheater(
         (CheatingTrustee if i == cheater else dkg.Trustee)(params, i, f"trustee-{i}", rng=rng)
         for i in params.indices
     ]
-    anns = {t.index: t.announce() for t in trustees}
-    comms = {t.index: t.commit(anns) for t in trustees}
-    complaints = [c for t in trustees for c in t.receive(anns, comms)]
-    transcript = dkg.CeremonyTranscript(
-        params,
-        tuple(anns[i] for i in params.indices),
-        tuple(comms[i] for i in params.indices),
-        tuple(complaints),
-    )
+    transcript = dkg.run_rounds(params, trustees)
     qualified = transcript.qualified()
     return transcript, [t.finalize(qualified) for t in trustees if t.index in qualified]
 

@@ -21,11 +21,13 @@ CTX = bytes(range(32))
 OTHER_CTX = bytes(range(1, 33))
 
 
-def both_paths_reject(check_alone, equations) -> None:  # type: ignore[no-untyped-def]
+def both_paths_reject(verify, equations, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """One statement, refused both alone (``verify_*``) and as equations (``*_equations``):
+    each pair of functions takes the same arguments."""
     with pytest.raises(ProofError):
-        check_alone()
+        verify(*args, **kwargs)
     with pytest.raises(ProofError):
-        proofs.check_equations(equations())
+        proofs.check_equations(equations(*args, **kwargs))
 
 
 def make_range(value: int, lo: int = 0, hi: int = 1, label: bytes = b"L"):  # type: ignore[no-untyped-def]
@@ -55,10 +57,7 @@ def test_out_of_range_value_cannot_be_proved_by_lying() -> None:
     r = RNG()
     ct = elgamal.encrypt(KEY, 2, r)
     forged = proofs.prove_range(CTX, KEY, ct, 1, r, 0, 1, rng=RNG)
-    both_paths_reject(
-        lambda: proofs.verify_range(CTX, KEY, ct, forged, 0, 1),
-        lambda: proofs.range_equations(CTX, KEY, ct, forged, 0, 1),
-    )
+    both_paths_reject(proofs.verify_range, proofs.range_equations, CTX, KEY, ct, forged, 0, 1)
 
 
 def _statement_variants(ct, proof):  # type: ignore[no-untyped-def]
@@ -87,34 +86,8 @@ def test_range_proof_rejects_every_changed_statement() -> None:
         tag=Tag.RANGE_CHALLENGE,
     )
     for name, change in _statement_variants(ct, proof).items():
-        args = {**base, **change}
-
-        def alone(args=args):  # type: ignore[no-untyped-def]
-            return proofs.verify_range(
-                args["context"],
-                args["key"],
-                args["ciphertext"],
-                args["proof"],
-                args["lo"],
-                args["hi"],
-                tag=args["tag"],
-                label=args["label"],
-            )
-
-        def eqs(args=args):  # type: ignore[no-untyped-def]
-            return proofs.range_equations(
-                args["context"],
-                args["key"],
-                args["ciphertext"],
-                args["proof"],
-                args["lo"],
-                args["hi"],
-                tag=args["tag"],
-                label=args["label"],
-            )
-
         try:
-            both_paths_reject(alone, eqs)
+            both_paths_reject(proofs.verify_range, proofs.range_equations, **{**base, **change})
         except pytest.fail.Exception:  # pragma: no cover - names the failing variant
             raise AssertionError(f"variant {name} was accepted") from None
 
@@ -140,10 +113,9 @@ def test_range_proof_rejects_tampered_proofs() -> None:
     ct, proof = make_range(0)
     for name, branches in _mutations(proof):
         bad = proofs.RangeProof(tuple(branches))
-        with pytest.raises(ProofError):
-            proofs.verify_range(CTX, KEY, ct, bad, 0, 1, label=b"L")
-        with pytest.raises(ProofError):
-            proofs.check_equations(proofs.range_equations(CTX, KEY, ct, bad, 0, 1, label=b"L"))
+        both_paths_reject(
+            proofs.verify_range, proofs.range_equations, CTX, KEY, ct, bad, 0, 1, label=b"L"
+        )
         assert name
 
 
@@ -206,12 +178,7 @@ def test_schnorr_proof() -> None:
     ]
     for ctx, pub, pr, label in bad_cases:
         both_paths_reject(
-            lambda ctx=ctx, pub=pub, pr=pr, label=label: proofs.verify_schnorr(
-                ctx, pub, pr, label=label
-            ),
-            lambda ctx=ctx, pub=pub, pr=pr, label=label: proofs.schnorr_equations(
-                ctx, pub, pr, label=label
-            ),
+            proofs.verify_schnorr, proofs.schnorr_equations, ctx, pub, pr, label=label
         )
     with pytest.raises(ProofError):
         proofs.prove_schnorr(CTX, 0)
@@ -244,12 +211,14 @@ def test_equality_proof_for_partial_decryption() -> None:
     ]
     for ctx, pub, base2, pub2, pr in bad_cases:
         both_paths_reject(
-            lambda ctx=ctx, pub=pub, base2=base2, pub2=pub2, pr=pr: proofs.verify_equality(
-                ctx, pub, base2, pub2, pr, label=b"t1"
-            ),
-            lambda ctx=ctx, pub=pub, base2=base2, pub2=pub2, pr=pr: proofs.equality_equations(
-                ctx, pub, base2, pub2, pr, label=b"t1"
-            ),
+            proofs.verify_equality,
+            proofs.equality_equations,
+            ctx,
+            pub,
+            base2,
+            pub2,
+            pr,
+            label=b"t1",
         )
     # another first base works too
     h = group.base_mul(RNG())

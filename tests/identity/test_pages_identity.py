@@ -67,6 +67,7 @@ def test_wallet_page_loads_its_modules_from_this_site(citizen: Client) -> None:
         "identity/js/wallet_keys.mjs",
         "identity/js/wallet_store.mjs",
         "identity/js/blind_rsa.mjs",
+        "identity/js/bytes.mjs",
         "vendor/noble/curves/ed25519.js",
         "vendor/noble/hashes/sha2.js",
     ):

@@ -1,9 +1,8 @@
 // The browser wallet's key and backup module (run: node --test tests/js/).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 import {
   WalletError,
@@ -24,14 +23,7 @@ import {
   base64urlToBytes,
 } from "../../identity/static/identity/js/wallet_keys.mjs";
 import { ed25519 } from "@noble/curves/ed25519.js";
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-function conformanceRoot() {
-  const root = process.env.CIVIC_CONFORMANCE_DIR ?? join(repoRoot, "..", "shared", "conformance");
-  if (!existsSync(root)) throw new Error(`conformance data not found at ${root}; set CIVIC_CONFORMANCE_DIR`);
-  return root;
-}
+import { conformanceRoot } from "./tools/crypto_support.mjs";
 
 const FAST = { iterations: 100000 };
 

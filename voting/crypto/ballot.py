@@ -46,6 +46,7 @@ from .proofs import (
     range_weighted,
     verify_range,
 )
+from .strict_json import exact_keys
 
 BALLOT_VERSION = "civic-ballot-v1"
 LIMIT_INDEX = 0xFFFFFFFF  # "option index" of the contest limit proof in nonce derivation
@@ -196,7 +197,7 @@ class EncryptedBallot:
     @classmethod
     def from_json(cls, obj: Any) -> EncryptedBallot:
         """Strict parsing: exact keys, exact types, canonical encodings (else EncodingError)."""
-        o = _keys(obj, {"version", "ballot_id", "context_hash", "contests", "code"}, "ballot")
+        o = exact_keys(obj, {"version", "ballot_id", "context_hash", "contests", "code"}, "ballot")
         if o["version"] != BALLOT_VERSION:
             raise EncodingError(f"ballot version must be {BALLOT_VERSION!r}")
         ballot_id = _string(o, "ballot_id")
@@ -205,13 +206,13 @@ class EncryptedBallot:
             raise EncodingError("contests must be a list")
         contests = []
         for c in contests_raw:
-            co = _keys(c, {"contest_id", "selections", "limit_proof"}, "contest")
+            co = exact_keys(c, {"contest_id", "selections", "limit_proof"}, "contest")
             sels_raw = co["selections"]
             if not isinstance(sels_raw, list):
                 raise EncodingError("selections must be a list")
             sels = []
             for s in sels_raw:
-                so = _keys(s, {"option_id", "ciphertext", "proof"}, "selection")
+                so = exact_keys(s, {"option_id", "ciphertext", "proof"}, "selection")
                 sels.append(
                     EncryptedSelection(
                         _string(so, "option_id"),
@@ -230,12 +231,6 @@ class EncryptedBallot:
             tuple(contests),
             hex_to_bytes(o["code"], HASH_BYTES, "code"),
         )
-
-
-def _keys(obj: Any, keys: set[str], what: str) -> Mapping[str, Any]:
-    if not isinstance(obj, Mapping) or set(obj) != keys:
-        raise EncodingError(f"{what} must be an object with exactly the keys {sorted(keys)}")
-    return obj
 
 
 def _string(obj: Mapping[str, Any], key: str) -> str:
@@ -591,7 +586,7 @@ class ChallengedBallot:
 
     @classmethod
     def from_json(cls, obj: Any) -> ChallengedBallot:
-        o = _keys(obj, {"ballot", "seed", "choices"}, "challenged ballot")
+        o = exact_keys(obj, {"ballot", "seed", "choices"}, "challenged ballot")
         choices = o["choices"]
         if not isinstance(choices, Mapping) or not all(
             isinstance(v, Mapping)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import group
 from .batch import BatchVerifier
@@ -30,6 +30,8 @@ LABEL_PARTIAL_DECRYPTION = 0x48
 
 SelectionKey = tuple[str, str]
 """(contest_id, option_id): one tallied counter."""
+
+T = TypeVar("T")
 
 
 class DecryptionError(CryptoError):
@@ -96,9 +98,7 @@ class EncryptedTally:
     ballot_count: int
 
     def to_json(self) -> dict[str, Any]:
-        contests: dict[str, dict[str, Any]] = {}
-        for (contest_id, option_id), ct in self.ciphertexts.items():
-            contests.setdefault(contest_id, {})[option_id] = ct.to_json()
+        contests = encode_per_selection({k: ct.to_json() for k, ct in self.ciphertexts.items()})
         return {"ballot_count": self.ballot_count, "contests": contests}
 
     @classmethod
@@ -111,6 +111,15 @@ class EncryptedTally:
         return cls(
             decode_per_selection(obj["contests"], manifest, Ciphertext.from_json, "tally"), count
         )
+
+
+def encode_per_selection(values: Mapping[SelectionKey, T]) -> dict[str, dict[str, T]]:
+    """{(contest, option): X} as the JSON layout {contest: {option: X}}, in the given order
+    (the inverse of ``decode_per_selection``)."""
+    out: dict[str, dict[str, T]] = {}
+    for (contest_id, option_id), value in values.items():
+        out.setdefault(contest_id, {})[option_id] = value
+    return out
 
 
 def decode_per_selection(
@@ -179,9 +188,7 @@ class TallyShare:
     partials: dict[SelectionKey, PartialDecryption]
 
     def to_json(self) -> dict[str, Any]:
-        contests: dict[str, dict[str, Any]] = {}
-        for (contest_id, option_id), p in self.partials.items():
-            contests.setdefault(contest_id, {})[option_id] = p.to_json()
+        contests = encode_per_selection({k: p.to_json() for k, p in self.partials.items()})
         return {"trustee": self.trustee, "contests": contests}
 
     @classmethod
@@ -324,10 +331,7 @@ class TallyResult:
     rejected: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for (contest_id, option_id), count in self.counts.items():
-            out.setdefault(contest_id, {})[option_id] = count
-        return out
+        return encode_per_selection(self.counts)
 
 
 def decrypt_tally(
@@ -398,6 +402,7 @@ __all__ = [
     "combine",
     "decrypt_share",
     "decrypt_tally",
+    "encode_per_selection",
     "lagrange_coefficient",
     "partial_decrypt",
     "selection_keys",

@@ -45,6 +45,7 @@ from .proofs import (
     verify_equality,
     verify_schnorr,
 )
+from .strict_json import exact_keys
 
 # Domain tags of this module (range 0x40-0x5F is reserved for trustees in hashing.Tag).
 TAG_SHARE_SECRET = 0x40
@@ -94,12 +95,6 @@ class CeremonyParameters:
 
 
 # -- helpers for JSON ---------------------------------------------------------------------
-def _keys(obj: Any, keys: set[str], what: str) -> Mapping[str, Any]:
-    if not isinstance(obj, Mapping) or set(obj) != keys:
-        raise EncodingError(f"{what} must be an object with exactly the keys {sorted(keys)}")
-    return obj
-
-
 def _int(obj: Mapping[str, Any], key: str) -> int:
     value = obj[key]
     if not isinstance(value, int) or isinstance(value, bool):
@@ -150,7 +145,7 @@ class TrusteeAnnouncement:
 
     @classmethod
     def from_json(cls, obj: Any) -> TrusteeAnnouncement:
-        o = _keys(obj, {"index", "name", "communication_key", "proof"}, "trustee announcement")
+        o = exact_keys(obj, {"index", "name", "communication_key", "proof"}, "trustee announcement")
         return cls(
             _int(o, "index"),
             _str(o, "name"),
@@ -208,7 +203,9 @@ class EncryptedShare:
 
     @classmethod
     def from_json(cls, obj: Any) -> EncryptedShare:
-        o = _keys(obj, {"sender", "recipient", "ephemeral", "ciphertext", "mac"}, "encrypted share")
+        o = exact_keys(
+            obj, {"sender", "recipient", "ephemeral", "ciphertext", "mac"}, "encrypted share"
+        )
         return cls(
             _int(o, "sender"),
             _int(o, "recipient"),
@@ -348,7 +345,7 @@ class TrusteeCommitments:
 
     @classmethod
     def from_json(cls, obj: Any) -> TrusteeCommitments:
-        o = _keys(obj, {"index", "commitments", "proofs", "shares"}, "trustee commitments")
+        o = exact_keys(obj, {"index", "commitments", "proofs", "shares"}, "trustee commitments")
         commitments = []
         for c in _list(o, "commitments"):
             if not isinstance(c, str):
@@ -433,7 +430,7 @@ class Complaint:
 
     @classmethod
     def from_json(cls, obj: Any) -> Complaint:
-        o = _keys(obj, {"accuser", "accused", "shared_point", "proof"}, "complaint")
+        o = exact_keys(obj, {"accuser", "accused", "shared_point", "proof"}, "complaint")
         return cls(
             _int(o, "accuser"),
             _int(o, "accused"),
@@ -546,7 +543,7 @@ class TrusteeKeyShare:
 
     @classmethod
     def from_secret_json(cls, obj: Any) -> TrusteeKeyShare:
-        o = _keys(
+        o = exact_keys(
             obj,
             {
                 "index",
@@ -787,6 +784,20 @@ class CeremonyTranscript:
             raise CeremonyError("fewer than t trustees remain qualified")
 
 
+def run_rounds(params: CeremonyParameters, trustees: Sequence[Trustee]) -> CeremonyTranscript:
+    """Rounds 1-3 for the given trustees in one process, complaints included (tests, vectors,
+    demos); trustees can be dishonest subclasses, so nothing here judges or finalizes."""
+    announcements = {t.index: t.announce() for t in trustees}
+    commitments = {t.index: t.commit(announcements) for t in trustees}
+    complaints = [c for t in trustees for c in t.receive(announcements, commitments)]
+    return CeremonyTranscript(
+        params,
+        tuple(announcements[i] for i in params.indices),
+        tuple(commitments[i] for i in params.indices),
+        tuple(complaints),
+    )
+
+
 def run_ceremony(
     params: CeremonyParameters,
     names: Sequence[str] | None = None,
@@ -796,15 +807,7 @@ def run_ceremony(
     """All rounds for honest trustees in one process (tests, demos, benchmarks)."""
     names = list(names) if names is not None else [f"trustee-{i}" for i in params.indices]
     trustees = [Trustee(params, i, names[i - 1], rng=rng) for i in params.indices]
-    announcements = {t.index: t.announce() for t in trustees}
-    commitments = {t.index: t.commit(announcements) for t in trustees}
-    complaints = [c for t in trustees for c in t.receive(announcements, commitments)]
-    transcript = CeremonyTranscript(
-        params,
-        tuple(announcements[i] for i in params.indices),
-        tuple(commitments[i] for i in params.indices),
-        tuple(complaints),
-    )
+    transcript = run_rounds(params, trustees)
     qualified = transcript.qualified()
     shares = [t.finalize(qualified) for t in trustees if t.index in qualified]
     return transcript, shares

@@ -67,6 +67,37 @@ def _base_native(k: int) -> object:
     return pub
 
 
+def _native_terms(
+    scalars: Sequence[int], points: Sequence[Point]
+) -> tuple[list[int], list[object], int]:
+    """The terms of Σ k_i·P_i that libsecp256k1 must multiply, for both MSM methods: scalars
+    reduced mod n, zero scalars and the point at infinity dropped, each point's native handle;
+    the generator's terms come back summed (mod n) apart, for its faster multiplication."""
+    ks: list[int] = []
+    pubs: list[object] = []
+    add_k = ks.append
+    add_pub = pubs.append
+    g_scalar = 0
+    g_x, g_y = G.x, G.y
+    n = N
+    for k, point in zip(scalars, points, strict=True):
+        if not 0 < k < n:
+            k %= n
+            if not k:
+                continue
+        if point.infinity:
+            continue
+        if point.x == g_x and point.y == g_y:
+            g_scalar += k
+            continue
+        pub = point._native
+        if pub is None:
+            pub = _to_native(point)
+        add_k(k)
+        add_pub(pub)
+    return ks, pubs, g_scalar % n
+
+
 _PUBKEY_SIZE = ffi.sizeof("secp256k1_pubkey")
 _TIMES_256 = (256).to_bytes(32, "big")
 _POWERS_OF_TWO = [(1 << t).to_bytes(32, "big") for t in range(8)]
@@ -212,35 +243,19 @@ class NativeBackend:
             raise ValueError("msm needs as many scalars as points")
         if count >= BUCKET_MSM_MIN_POINTS:
             return self._msm_buckets(scalars, points)
-        products = ffi.new("secp256k1_pubkey[]", count + 1)
+        ks, pubs, g_scalar = _native_terms(scalars, points)
+        used = len(pubs)
+        products = ffi.new("secp256k1_pubkey[]", used + 1)
         pointers: list[object] = []
         append = pointers.append
-        g_scalar = 0
-        g_x, g_y = G.x, G.y
         tweak_mul = lib.secp256k1_ec_pubkey_tweak_mul
         ctx = _CTX
-        n = N
-        used = 0
-        for k, point in zip(scalars, points, strict=True):
-            if not 0 < k < n:
-                k %= n
-                if not k:
-                    continue
-            if point.infinity:
-                continue
-            if point.x == g_x and point.y == g_y:
-                g_scalar += k
-                continue
-            pub = point._native
-            if pub is None:
-                pub = _to_native(point)
-            products[used] = pub[0]  # type: ignore[index]
-            slot = products + used
+        for i, (k, pub) in enumerate(zip(ks, pubs, strict=True)):
+            products[i] = pub[0]  # type: ignore[index]
+            slot = products + i
             if not tweak_mul(ctx, slot, k.to_bytes(32, "big")):
                 raise ValueError("libsecp256k1 refused the multiplication")
             append(slot)
-            used += 1
-        g_scalar %= n
         if g_scalar:
             slot = products + used
             lib.secp256k1_ec_pubkey_create(ctx, slot, g_scalar.to_bytes(32, "big"))
@@ -258,25 +273,11 @@ class NativeBackend:
     def _msm_buckets(self, scalars: Sequence[int], points: Sequence[Point]) -> Point:
         """Large MSMs: split points by scalar size (≤ 128 bits, e.g. batch weights, or full)
         into contiguous arrays and run the bucket method; G's terms become one base mul."""
+        reduced, natives, g_scalar = _native_terms(scalars, points)
         short: tuple[list[int], list[object]] = ([], [])
         full: tuple[list[int], list[object]] = ([], [])
-        g_scalar = 0
-        g_x, g_y = G.x, G.y
-        n = N
         half = 1 << 128
-        for k, point in zip(scalars, points, strict=True):
-            if not 0 < k < n:
-                k %= n
-                if not k:
-                    continue
-            if point.infinity:
-                continue
-            if point.x == g_x and point.y == g_y:
-                g_scalar += k
-                continue
-            pub = point._native
-            if pub is None:
-                pub = _to_native(point)
+        for k, pub in zip(reduced, natives, strict=True):
             target = short if k < half else full
             target[0].append(k)
             target[1].append(pub)
@@ -288,7 +289,6 @@ class NativeBackend:
                     array[i] = pub[0]  # type: ignore[index]
                 groups.append((ks, array, len(ks), width))
         total = _bucket_msm(groups) if groups else IDENTITY
-        g_scalar %= n
         if g_scalar:
             total = self.add(total, _from_native(_base_native(g_scalar)))
         return total

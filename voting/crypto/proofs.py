@@ -26,6 +26,7 @@ from .elgamal import Ciphertext
 from .errors import EncodingError, ProofError
 from .group import G, N, Point, ScalarSource, random_scalar, scalar_from_hex, scalar_hex
 from .hashing import Tag, challenge, enc_bytes, enc_u32
+from .strict_json import exact_keys
 
 Term = tuple[int, Point]
 Equation = list[Term]
@@ -33,12 +34,6 @@ Equation = list[Term]
 
 MAX_RANGE_BRANCHES = 1024
 """Largest hi - lo + 1 a disjunctive proof may have (size and work grow linearly)."""
-
-
-def _exact_keys(obj: Any, keys: set[str], what: str) -> Mapping[str, Any]:
-    if not isinstance(obj, Mapping) or set(obj) != keys:
-        raise EncodingError(f"{what} must be an object with exactly the keys {sorted(keys)}")
-    return obj
 
 
 def _hex_str(obj: Mapping[str, Any], key: str) -> str:
@@ -73,7 +68,7 @@ class RangeBranch:
 
     @classmethod
     def from_json(cls, obj: Any) -> RangeBranch:
-        o = _exact_keys(obj, {"a", "b", "c", "v"}, "range proof branch")
+        o = exact_keys(obj, {"a", "b", "c", "v"}, "range proof branch")
         return cls(
             Point.from_hex(_hex_str(o, "a")),
             Point.from_hex(_hex_str(o, "b")),
@@ -93,7 +88,7 @@ class RangeProof:
 
     @classmethod
     def from_json(cls, obj: Any) -> RangeProof:
-        o = _exact_keys(obj, {"branches"}, "range proof")
+        o = exact_keys(obj, {"branches"}, "range proof")
         branches = o["branches"]
         if not isinstance(branches, list) or not 0 < len(branches) <= MAX_RANGE_BRANCHES:
             raise EncodingError("range proof branches must be a non-empty list")
@@ -286,7 +281,7 @@ class SchnorrProof:
 
     @classmethod
     def from_json(cls, obj: Any) -> SchnorrProof:
-        o = _exact_keys(obj, {"commitment", "response"}, "Schnorr proof")
+        o = exact_keys(obj, {"commitment", "response"}, "Schnorr proof")
         return cls(
             Point.from_hex(_hex_str(o, "commitment")), scalar_from_hex(_hex_str(o, "response"))
         )
@@ -340,7 +335,7 @@ class EqualityProof:
 
     @classmethod
     def from_json(cls, obj: Any) -> EqualityProof:
-        o = _exact_keys(obj, {"a", "b", "response"}, "equality proof")
+        o = exact_keys(obj, {"a", "b", "response"}, "equality proof")
         return cls(
             Point.from_hex(_hex_str(o, "a")),
             Point.from_hex(_hex_str(o, "b")),

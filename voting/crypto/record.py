@@ -32,7 +32,13 @@ from typing import Any
 
 from . import group, hashing
 from .ballot import ChallengedBallot, ElectionContext, EncryptedBallot
-from .decryption import EncryptedTally, SelectionKey, TallyShare, decode_per_selection
+from .decryption import (
+    EncryptedTally,
+    SelectionKey,
+    TallyShare,
+    decode_per_selection,
+    encode_per_selection,
+)
 from .dkg import (
     CeremonyParameters,
     CeremonyTranscript,
@@ -96,9 +102,7 @@ class ElectionRecord:
 
     # -- dump -------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        results: dict[str, dict[str, int]] = {}
-        for (contest_id, option_id), count in self.results.items():
-            results.setdefault(contest_id, {})[option_id] = count
+        results = encode_per_selection(self.results)
         return {
             "version": RECORD_VERSION,
             "parameters": {

@@ -458,6 +458,16 @@ def _same_election(messages: Messages, election: Election, path: Path) -> None:
         raise BadInput(f"the message files belong to another election or ceremony than {path}")
 
 
+def _open_ceremony_step(args: argparse.Namespace) -> tuple[Messages, SecretFile, Election, Trustee]:
+    """Load the published messages, then unlock the key file and resume its ceremony state;
+    the messages must be of that same election (every ceremony step after the first)."""
+    messages = load_messages(args.messages)
+    secret = SecretFile.open(args.secret_file, read_passphrase(args.passphrase_file))
+    election, trustee = secret.ceremony_state()
+    _same_election(messages, election, secret.path)
+    return messages, secret, election, trustee
+
+
 def _check_own_announcement(messages: Messages, trustee: Trustee) -> None:
     own = messages.announcements.get(trustee.index)
     if own is None:
@@ -507,10 +517,7 @@ def cmd_ceremony_start(args: argparse.Namespace) -> int:
 
 
 def cmd_ceremony_shares(args: argparse.Namespace) -> int:
-    messages = load_messages(args.messages)
-    secret = SecretFile.open(args.secret_file, read_passphrase(args.passphrase_file))
-    election, trustee = secret.ceremony_state()
-    _same_election(messages, election, secret.path)
+    messages, _, election, trustee = _open_ceremony_step(args)
     messages.require("announcement")
     _check_own_announcement(messages, trustee)
     try:
@@ -525,10 +532,7 @@ def cmd_ceremony_shares(args: argparse.Namespace) -> int:
 
 
 def cmd_ceremony_receive(args: argparse.Namespace) -> int:
-    messages = load_messages(args.messages)
-    secret = SecretFile.open(args.secret_file, read_passphrase(args.passphrase_file))
-    election, trustee = secret.ceremony_state()
-    _same_election(messages, election, secret.path)
+    messages, secret, election, trustee = _open_ceremony_step(args)
     messages.require("announcement", "commitments")
     _check_own_announcement(messages, trustee)
     own = messages.commitments[trustee.index]
@@ -610,10 +614,7 @@ def cmd_joint_key(args: argparse.Namespace) -> int:
 
 
 def cmd_ceremony_finish(args: argparse.Namespace) -> int:
-    messages = load_messages(args.messages)
-    secret = SecretFile.open(args.secret_file, read_passphrase(args.passphrase_file))
-    election, trustee = secret.ceremony_state()
-    _same_election(messages, election, secret.path)
+    messages, secret, _, trustee = _open_ceremony_step(args)
     transcript, outcome = _ceremony_outcome(messages)
     _check_own_announcement(messages, trustee)
     qualified = outcome["qualified"]

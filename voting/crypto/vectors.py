@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +200,8 @@ def elgamal_vectors() -> dict[str, Any]:
     }
 
 
-def _flip_json_scalar(text: str) -> str:
+def flip_scalar_hex(text: str) -> str:
+    """A hex scalar with its lowest bit flipped: the tampered response of an invalid vector."""
     return format(int(text, 16) ^ 1, "064x")
 
 
@@ -223,7 +224,7 @@ def proof_vectors() -> dict[str, Any]:
         )
         proofs.verify_range(context, key, ct, proof, lo, hi, tag=tag, label=label)
         tampered = proof.to_json()
-        tampered["branches"][0]["v"] = _flip_json_scalar(tampered["branches"][0]["v"])
+        tampered["branches"][0]["v"] = flip_scalar_hex(tampered["branches"][0]["v"])
         range_cases.append({
             "context": context.hex(), "public_key": key.hex(), "ciphertext": ct.to_json(),
             "value": value, "nonce": scalar_hex(nonce), "lo": lo, "hi": hi, "tag": int(tag),
@@ -299,35 +300,52 @@ def ballot_vectors() -> dict[str, Any]:
     }
 
 
-def build_vectors() -> dict[str, dict[str, Any]]:
-    """All vector files, by file name (always computed with the py-ecc reference backend)."""
+def build_files(builders: Mapping[str, Callable[[], dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Run each builder (in order) with the py-ecc reference backend and stamp the format, so
+    every vector family is computed, and labelled, the same way."""
     with group.use_backend("py-ecc"):
-        files = {
-            "group.json": group_vectors(),
-            "hashing.json": hashing_vectors(),
-            "elgamal.json": elgamal_vectors(),
-            "proofs.json": proof_vectors(),
-            "ballots.json": ballot_vectors(),
-        }
+        files = {name: build() for name, build in builders.items()}
     for doc in files.values():
         doc["format"] = FORMAT
     return files
 
 
+def build_vectors() -> dict[str, dict[str, Any]]:
+    """All vector files, by file name (always computed with the py-ecc reference backend)."""
+    return build_files({
+        "group.json": group_vectors,
+        "hashing.json": hashing_vectors,
+        "elgamal.json": elgamal_vectors,
+        "proofs.json": proof_vectors,
+        "ballots.json": ballot_vectors,
+    })  # fmt: skip
+
+
 def render(doc: dict[str, Any]) -> str:
+    """The committed text of a vector file (the JavaScript twin reproduces it byte for byte)."""
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def generator_main(
+    argv: list[str] | None,
+    build: Callable[[], dict[str, dict[str, Any]]],
+    *,
+    description: str,
+    what: str,
+    prog: str | None = None,
+) -> int:
+    """The CLI of every vector generator: write the files, or with --check only compare them
+    with what is committed (exit 1 naming the files that differ; nothing is created)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--out", type=Path, required=True, help="directory for the *.json files")
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if files differ instead of writing"
     )
     args = parser.parse_args(argv)
-    files = build_vectors()
-    args.out.mkdir(parents=True, exist_ok=True)
+    files = build()
     differing = []
+    if not args.check:
+        args.out.mkdir(parents=True, exist_ok=True)
     for name, doc in files.items():
         path = args.out / name
         text = render(doc)
@@ -337,10 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             path.write_text(text, encoding="utf-8")
     if differing:
-        print(f"vectors differ: {', '.join(differing)}", file=sys.stderr)
+        print(f"{what} differ: {', '.join(differing)}", file=sys.stderr)
         return 1
     print(f"{'checked' if args.check else 'wrote'} {len(files)} files in {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return generator_main(argv, build_vectors, description=__doc__.splitlines()[0], what="vectors")
 
 
 if __name__ == "__main__":

@@ -12,24 +12,20 @@ checks the committed files are reproduced exactly and that every vector verifies
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import rfc8785
 
 from . import decryption, dkg, dlog, elgamal, group, hashing, trustee_file
-from .decryption import EncryptedTally, SelectionKey
+from .decryption import EncryptedTally, SelectionKey, encode_per_selection
 from .dkg import CeremonyParameters, Complaint, Trustee
 from .group import N, Point, scalar_hex
 from .hashing import DeterministicScalars
 from .manifest import Manifest
 from .proofs import prove_equality
+from .vectors import build_files, flip_scalar_hex, generator_main
+from .vectors import render as render  # re-exported: the tests render trustee vectors
 
-FORMAT = "civic-vectors-v1"
 RNG_LABEL = "vectors"
 TRUSTEES = 3
 THRESHOLD = 2
@@ -112,21 +108,6 @@ def _hashes_json(params: CeremonyParameters) -> dict[str, str]:
     }
 
 
-def _run_rounds(
-    params: CeremonyParameters, trustees: Sequence[Trustee]
-) -> tuple[dkg.CeremonyTranscript, list[Complaint]]:
-    anns = {t.index: t.announce() for t in trustees}
-    comms = {t.index: t.commit(anns) for t in trustees}
-    complaints = [c for t in trustees for c in t.receive(anns, comms)]
-    transcript = dkg.CeremonyTranscript(
-        params,
-        tuple(anns[i] for i in params.indices),
-        tuple(comms[i] for i in params.indices),
-        tuple(complaints),
-    )
-    return transcript, complaints
-
-
 def _draws_json(
     trustee: Trustee, rng: RecordingScalars, params: CeremonyParameters
 ) -> dict[str, Any]:
@@ -149,8 +130,8 @@ def ceremony_vectors() -> dict[str, Any]:
     params = ceremony_parameters()
     rngs = [RecordingScalars(f"trustee-{i}") for i in params.indices]
     trustees = [Trustee(params, i, NAMES[i - 1], rng=rngs[i - 1]) for i in params.indices]
-    transcript, complaints = _run_rounds(params, trustees)
-    assert not complaints
+    transcript = dkg.run_rounds(params, trustees)
+    assert not transcript.complaints
     transcript.verify()
     qualified = transcript.qualified()
     key_shares = [t.finalize(qualified) for t in trustees]
@@ -237,10 +218,6 @@ def ceremony_vectors() -> dict[str, Any]:
     }
 
 
-def _flip_scalar_hex(text: str) -> str:
-    return format(int(text, 16) ^ 1, "064x")
-
-
 def complaint_vectors() -> dict[str, Any]:
     """Trustee 2 sends trustee 1 a bad share; an upheld, a false and a forged complaint."""
     params = ceremony_parameters()
@@ -249,7 +226,8 @@ def complaint_vectors() -> dict[str, Any]:
         (CheatingTrustee if i == 2 else Trustee)(params, i, NAMES[i - 1], rng=rngs[i - 1])
         for i in params.indices
     ]
-    honest_transcript, complaints = _run_rounds(params, trustees)
+    honest_transcript = dkg.run_rounds(params, trustees)
+    complaints = honest_transcript.complaints
     assert [(c.accuser, c.accused) for c in complaints] == [(1, 2)]
     upheld = complaints[0]
     anns = honest_transcript.announcements_by_index
@@ -273,7 +251,7 @@ def complaint_vectors() -> dict[str, Any]:
         ),
     )
     forged = upheld.to_json()
-    forged["proof"]["response"] = _flip_scalar_hex(forged["proof"]["response"])
+    forged["proof"]["response"] = flip_scalar_hex(forged["proof"]["response"])
     forged_complaint = Complaint.from_json(forged)
 
     cases = []
@@ -327,7 +305,7 @@ def _honest_ceremony() -> tuple[dkg.CeremonyTranscript, list[dkg.TrusteeKeyShare
         Trustee(params, i, NAMES[i - 1], rng=RecordingScalars(f"trustee-{i}"))
         for i in params.indices
     ]
-    transcript, _ = _run_rounds(params, trustees)
+    transcript = dkg.run_rounds(params, trustees)
     return transcript, [t.finalize(transcript.qualified()) for t in trustees]
 
 
@@ -363,7 +341,7 @@ def decryption_vectors() -> dict[str, Any]:
             "trustees": present,
             "lagrange": {str(j): scalar_hex(decryption.lagrange_coefficient(j, present))
                          for j in present},
-            "plaintext_points": _per_selection({k: None if p.infinity else p.hex()
+            "plaintext_points": encode_per_selection({k: None if p.infinity else p.hex()
                                                 for k, p in points.items()}),
         })  # fmt: skip
     present = [j for j in qualified if j != ABSENT_TRUSTEE]
@@ -378,7 +356,7 @@ def decryption_vectors() -> dict[str, Any]:
 
     bad = tally_shares[ABSENT_TRUSTEE].to_json()
     proof = bad["contests"]["mayor"]["c2"]["proof"]
-    proof["response"] = _flip_scalar_hex(proof["response"])
+    proof["response"] = flip_scalar_hex(proof["response"])
     wrong_share = tally_shares[ABSENT_TRUSTEE].to_json()
     wrong_share["contests"]["park"]["yes"]["share"] = (
         Point.from_hex(wrong_share["contests"]["park"]["yes"]["share"]) + group.G
@@ -394,7 +372,7 @@ def decryption_vectors() -> dict[str, Any]:
         "verification_keys": {str(j): y.hex() for j, y in verification_keys.items()},
         "key_shares": [s.to_secret_json() for s in key_shares],
         "tally": {
-            "plaintexts": _per_selection(TALLY_COUNTS),
+            "plaintexts": encode_per_selection(TALLY_COUNTS),
             "nonces": [scalar_hex(k) for k in tally_rng.draws],
             "encrypted": tally.to_json(),
         },
@@ -414,13 +392,6 @@ def decryption_vectors() -> dict[str, Any]:
             "share_off_by_g": {"tally_share": wrong_share, "bad_selection": ["park", "yes"]},
         },
     }
-
-
-def _per_selection(values: dict[SelectionKey, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for (contest_id, option_id), value in values.items():
-        out.setdefault(contest_id, {})[option_id] = value
-    return out
 
 
 def dlog_vectors() -> dict[str, Any]:
@@ -513,49 +484,23 @@ def trustee_file_vectors() -> dict[str, Any]:
 
 def build_vectors() -> dict[str, dict[str, Any]]:
     """All trustee vector files by name, computed with the py-ecc reference backend."""
-    with group.use_backend("py-ecc"):
-        files = {
-            "ceremony.json": ceremony_vectors(),
-            "complaints.json": complaint_vectors(),
-            "decryption.json": decryption_vectors(),
-            "dlog.json": dlog_vectors(),
-            "trustee-file.json": trustee_file_vectors(),
-        }
-    for doc in files.values():
-        doc["format"] = FORMAT
-    return files
-
-
-def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return build_files({
+        "ceremony.json": ceremony_vectors,
+        "complaints.json": complaint_vectors,
+        "decryption.json": decryption_vectors,
+        "dlog.json": dlog_vectors,
+        "trustee-file.json": trustee_file_vectors,
+    })  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m voting.crypto.vectors_trustees", description=__doc__.splitlines()[0]
+    return generator_main(
+        argv,
+        build_vectors,
+        prog="python -m voting.crypto.vectors_trustees",
+        description=__doc__.splitlines()[0],
+        what="trustee vectors",
     )
-    parser.add_argument("--out", type=Path, required=True, help="directory for the *.json files")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if files differ instead of writing"
-    )
-    args = parser.parse_args(argv)
-    files = build_vectors()
-    differing = []
-    if not args.check:
-        args.out.mkdir(parents=True, exist_ok=True)
-    for name, doc in files.items():
-        path = args.out / name
-        text = render(doc)
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                differing.append(name)
-        else:
-            path.write_text(text, encoding="utf-8")
-    if differing:
-        print(f"trustee vectors differ: {', '.join(differing)}", file=sys.stderr)
-        return 1
-    print(f"{'checked' if args.check else 'wrote'} {len(files)} files in {args.out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// Shared helpers for the voting-crypto JavaScript tests (not a test file itself).
+// Shared helpers for the JavaScript tests (not a test file itself).
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

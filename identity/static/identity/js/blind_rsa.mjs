@@ -8,6 +8,8 @@
 // The final signature is an ordinary RSA-PSS signature: Finalize refuses to return one that
 // WebCrypto's own verifier does not accept, as the RFC requires.
 
+import { concatBytes } from "./bytes.mjs";
+
 const subtle = globalThis.crypto.subtle;
 const HASH_LENGTH = 48; // SHA-384
 const PREFIX_LENGTH = 32;
@@ -62,17 +64,7 @@ export function base64urlToBytes(text) {
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
 
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-function modPow(base, exponent, modulus) {
+export function modPow(base, exponent, modulus) {
   let result = 1n;
   base %= modulus;
   while (exponent > 0n) {
@@ -163,7 +155,7 @@ export function prepare(msg, variant = DEFAULT_VARIANT, prefix = undefined) {
   }
   const p = prefix ?? randomBytes(PREFIX_LENGTH);
   if (p.length !== PREFIX_LENGTH) throw new BlindRSAError(`message prefix must be ${PREFIX_LENGTH} bytes`);
-  return concat(p, msg);
+  return concatBytes(p, msg);
 }
 
 async function mgf1(seed, length) {
@@ -171,11 +163,11 @@ async function mgf1(seed, length) {
   let produced = 0;
   for (let counter = 0; produced < length; counter++) {
     const c = new Uint8Array([counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff]);
-    const chunk = await sha384(concat(seed, c));
+    const chunk = await sha384(concatBytes(seed, c));
     chunks.push(chunk);
     produced += chunk.length;
   }
-  return concat(...chunks).slice(0, length);
+  return concatBytes(...chunks).slice(0, length);
 }
 
 /** EMSA-PSS-ENCODE (RFC 8017 §9.1.1), SHA-384 and MGF1-SHA-384. */
@@ -183,12 +175,12 @@ export async function emsaPssEncode(msg, emBits, salt) {
   const mHash = await sha384(msg);
   const emLen = Math.ceil(emBits / 8);
   if (emLen < HASH_LENGTH + salt.length + 2) throw new BlindRSAError("encoding error");
-  const h = await sha384(concat(new Uint8Array(8), mHash, salt));
-  const db = concat(new Uint8Array(emLen - salt.length - HASH_LENGTH - 2), new Uint8Array([1]), salt);
+  const h = await sha384(concatBytes(new Uint8Array(8), mHash, salt));
+  const db = concatBytes(new Uint8Array(emLen - salt.length - HASH_LENGTH - 2), new Uint8Array([1]), salt);
   const mask = await mgf1(h, emLen - HASH_LENGTH - 1);
   const maskedDb = db.map((b, i) => b ^ mask[i]);
   maskedDb[0] &= 0xff >> (8 * emLen - emBits);
-  return concat(maskedDb, h, new Uint8Array([0xbc]));
+  return concatBytes(maskedDb, h, new Uint8Array([0xbc]));
 }
 
 /**

@@ -8,6 +8,8 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 
+import { concatBytes } from "./bytes.mjs";
+
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -28,15 +30,7 @@ export class WalletError extends Error {
 
 // ---- encodings -----------------------------------------------------------------------------
 
-export function concatBytes(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+export { concatBytes };
 
 export function base58btcEncode(bytes) {
   let zeros = 0;

@@ -120,19 +120,18 @@ function errorReply(id, err) {
   return { type: "error", id, error: { name: known ? err.name : "Error", message: String(err.message ?? err) } };
 }
 
+/** Post one step of a task: a progress message, or the final reply once it is done. */
+function postStep({ value, done }, id, post) {
+  post(done ? { ...value, id } : { type: "progress", id, ...value });
+  return done;
+}
+
 /** Run one message to completion, calling `post` with progress and exactly one final reply. */
 export function handleBoothMessage(message, post) {
   const id = isPlainObject(message) ? message.id : undefined;
   try {
     const steps = taskSteps(message);
-    for (;;) {
-      const { value, done } = steps.next();
-      if (done) {
-        post({ ...value, id });
-        return;
-      }
-      post({ type: "progress", id, ...value });
-    }
+    while (!postStep(steps.next(), id, post));
   } catch (err) {
     post(errorReply(id, err));
   }
@@ -146,15 +145,8 @@ export async function runInPage(message, post, { yieldEvery = 1 } = {}) {
   const id = isPlainObject(message) ? message.id : undefined;
   try {
     const steps = taskSteps(message);
-    let count = 0;
-    for (;;) {
-      const { value, done } = steps.next();
-      if (done) {
-        post({ ...value, id });
-        return;
-      }
-      post({ type: "progress", id, ...value });
-      if (++count % yieldEvery === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    for (let count = 1; !postStep(steps.next(), id, post); count++) {
+      if (count % yieldEvery === 0) await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } catch (err) {
     post(errorReply(id, err));
