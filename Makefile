@@ -9,7 +9,7 @@ export DJANGO_SETTINGS_MODULE := civic.settings
 CONTRACT_ARTIFACT := ledger/anchoring/artifacts/CivicAnchor.json
 BOOTH_WORKER_BUNDLE := voting/static/voting/build/booth_worker.js
 
-.PHONY: system-packages translations setup run test test-python test-js lint format bench migrate messages clean
+.PHONY: system-packages browser-packages translations setup run test test-python test-js lint format bench migrate messages clean
 
 ## set-up: system packages, Python venv, npm packages, translations
 setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) $(BOOTH_WORKER_BUNDLE) translations
@@ -21,7 +21,10 @@ system-packages:
 	@command -v node >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
 	  else echo "Node.js is missing: install nodejs and npm"; exit 1; fi; }
-	@# The browser tests drive Debian's Chromium through playwright-core (npm); never a downloaded browser.
+
+# Only the tests need a browser: Debian's Chromium, driven through playwright-core (npm); never a
+# browser downloaded by a test tool.
+browser-packages:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Chromium is missing (browser tests): install it, e.g. 'sudo apt-get install chromium'"; exit 1; fi; }
@@ -58,7 +61,7 @@ run: migrate
 	DEBUG=$${DEBUG:-1} bash scripts/run_demo.sh
 
 ## make test: the whole suite (pytest and the JavaScript tests).
-test: setup test-python test-js
+test: setup browser-packages test-python test-js
 
 test-python:
 	$(PY) -m pytest
