@@ -32,10 +32,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voting.crypto import ballot as B  # noqa: E402
-from voting.crypto import group  # noqa: E402
-from voting.crypto.hashing import DeterministicScalars  # noqa: E402
-from voting.crypto.manifest import Manifest  # noqa: E402
+from civic_votecrypto import ballot as B  # noqa: E402
+from civic_votecrypto import group  # noqa: E402
+from civic_votecrypto.hashing import DeterministicScalars  # noqa: E402
+from civic_votecrypto.manifest import Manifest  # noqa: E402
 
 MANIFEST = {
     "election_id": "bench",

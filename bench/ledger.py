@@ -91,7 +91,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from ledger import merkle, selectors, sequencer, services
+    from civic_tlog import merkle
+    from ledger import selectors, sequencer, services
     from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer, OutboxEntry, Tile
 
     call_command("migrate", verbosity=0)

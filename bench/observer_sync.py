@@ -1,6 +1,6 @@
 """Observer mirror rate: a full ``follow`` of a synthetic 100,000-entry log over local HTTP.
 
-The log is built with ledger.tiles and served as static files (plus the two JSON endpoints a
+The log is built with civic_tlog.tiles and served as static files (plus the two JSON endpoints a
 follow needs) by a threaded http.server on 127.0.0.1. Measured: fetching every bundle and tile,
 recomputing every hash, checking the signature, storing the mirror in sqlite, cosigning.
 
@@ -26,10 +26,10 @@ if __package__ in (None, ""):
 
 import rfc8785
 
-from ledger import merkle, note, tiles
-from ledger.observer.follower import Follower
-from ledger.observer.reader import TileLogReader
-from ledger.observer.state import init_state
+from civic_observer.follower import Follower
+from civic_observer.reader import TileLogReader
+from civic_observer.state import init_state
+from civic_tlog import merkle, note, tiles
 
 LOG_NAME = "bench"
 

@@ -23,9 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voting.crypto import decryption, dkg, dlog, elgamal, group, hashing  # noqa: E402
-from voting.crypto.manifest import Manifest  # noqa: E402
-from voting.crypto.record import election_context  # noqa: E402
+from civic_votecrypto import decryption, dkg, dlog, elgamal, group, hashing  # noqa: E402
+from civic_votecrypto.manifest import Manifest  # noqa: E402
+from civic_votecrypto.record import election_context  # noqa: E402
 
 OPTIONS = 5
 POOL = 256

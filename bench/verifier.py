@@ -30,9 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voting.crypto import ballot, decryption, dkg, group, hashing, record  # noqa: E402
-from voting.crypto.hashing import DeterministicScalars  # noqa: E402
-from voting.crypto.manifest import Manifest  # noqa: E402
+from civic_votecrypto import ballot, decryption, dkg, group, hashing, record  # noqa: E402
+from civic_votecrypto.hashing import DeterministicScalars  # noqa: E402
+from civic_votecrypto.manifest import Manifest  # noqa: E402
 
 CACHE_DIR = ROOT / "var" / "bench"
 CACHE_VERSION = "v1"
@@ -115,7 +115,7 @@ def record_path(n_ballots: int) -> Path:
 
 def child(path: str, backend: str, jobs: int) -> int:
     """One timed run in this (fresh) process; prints {"seconds", "ok", "failed_steps"}."""
-    from voting.crypto.verifier import decode_jobs, verify_record  # noqa: PLC0415
+    from civic_votecrypto.verifier import decode_jobs, verify_record  # noqa: PLC0415
 
     group.set_backend(backend)
     cpu_before = _cpu_seconds()

@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: one JSON shape for every error."""
+"""API plumbing shared by every app: one JSON shape for every error, domain errors included."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from civic.errors import DomainError
 
 
 def error_body(code: str, detail: Any, status: int) -> dict[str, Any]:
@@ -19,8 +21,15 @@ def json_error(code: str, detail: Any, status: int) -> JsonResponse:
     return JsonResponse(error_body(code, detail, status), status=status)
 
 
+def domain_error_response(exc: DomainError) -> JsonResponse:
+    """A domain error as the JSON error shape (plain Django views, through the middleware)."""
+    return json_error(exc.code, exc.detail, exc.status)
+
+
 def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF exception handler: the default handling, re-shaped into error_body."""
+    """DRF exception handler: domain errors and DRF's own, re-shaped into error_body."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.detail, exc.status), status=exc.status)
     response = exception_handler(exc, context)
     if response is None:
         return None

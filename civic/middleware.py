@@ -11,7 +11,8 @@ from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
 
-from civic.api import json_error
+from civic.api import domain_error_response, json_error
+from civic.errors import DomainError
 
 JSON_PATH_PREFIXES = ("/api/", "/healthz", "/1.0/")
 
@@ -21,6 +22,8 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 class JsonApiErrorMiddleware:
+    """JSON errors for machine paths, and every DomainError a plain Django view lets escape."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -42,3 +45,9 @@ class JsonApiErrorMiddleware:
                     replacement[header] = response[header]
             return replacement
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A use case's DomainError, escaping any view, becomes the JSON error shape."""
+        if isinstance(exception, DomainError):
+            return domain_error_response(exception)
+        return None

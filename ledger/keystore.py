@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from civic import secret_files
-from ledger import note
+from civic_tlog import note
 
 
 class SignerKeyMissing(Exception):

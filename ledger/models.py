@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from ledger.merkle import EMPTY_ROOT
+from civic_tlog.merkle import EMPTY_ROOT
 
 
 class Log(models.Model):

@@ -1,6 +1,6 @@
 """Read use cases of the ledger: log summaries, checkpoints, tiles, entries, proofs, receipts.
 
-Every proof is answered from tile rows (``ledger.tree``) with one query for all the tiles it
+Every proof is answered from tile rows (``civic_tlog.tree``) with one query for all the tiles it
 needs, so cost grows with log n, not with the number of entries.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from ledger import merkle, tiles, tree
+from civic_tlog import merkle, tiles, tree
 from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer, Tile
 from ledger.sequencer import load_tiles
 from ledger.services import LedgerError, UnknownLog

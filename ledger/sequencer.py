@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from ledger import tree
+from civic_tlog import tree
 from ledger.models import Entry, Log, OutboxEntry, Tile
 
 BATCH_SIZE = 1000

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from ledger import keystore, merkle, note
+from civic_tlog import merkle, note
+from ledger import keystore
 from ledger.models import Checkpoint, Cosignature, Log, Observer, OutboxEntry
 
 logger = logging.getLogger(__name__)

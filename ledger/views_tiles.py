@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from civic.api import json_error
-from ledger import selectors, tiles
+from civic_tlog import tiles
+from ledger import selectors
 from ledger.services import LedgerError
 
 IMMUTABLE = "public, max-age=31536000, immutable"

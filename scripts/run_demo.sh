@@ -33,7 +33,7 @@ fi
 
 # The demo observer: its own key in its own state folder, registered with the city once.
 export OBSERVER_STATE="$CIVIC_VAR_DIR/observer"
-OBSERVER_VKEY=$(.venv/bin/python -m ledger.observer init --state "$OBSERVER_STATE" --name demo-observer.civic.invalid 2>/dev/null)
+OBSERVER_VKEY=$(.venv/bin/python -m civic_observer init --state "$OBSERVER_STATE" --name demo-observer.civic.invalid 2>/dev/null)
 .venv/bin/python manage.py ledger_register_observer --if-missing "$OBSERVER_VKEY"
 
 echo "Serving on http://127.0.0.1:8000  (Ctrl-C stops every process)"

@@ -8,18 +8,21 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+VENDORED_CONFORMANCE = REPO_ROOT / "tests" / "conformance"
 
 
 def conformance_root() -> Path:
-    """Where ../shared/conformance lives; CIVIC_CONFORMANCE_DIR overrides it.
+    """The public conformance vectors: vendored in tests/conformance, or CIVIC_CONFORMANCE_DIR.
 
     A missing folder is a hard failure, never a skip: CI must not pass without the vectors.
+    Their integrity is checked against SHA256SUMS by tests/test_conformance_data.py.
     """
     configured = os.environ.get("CIVIC_CONFORMANCE_DIR")
-    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "conformance"
+    root = Path(configured) if configured else VENDORED_CONFORMANCE
     if not root.is_dir():
         raise RuntimeError(
-            f"conformance data not found at {root}; set CIVIC_CONFORMANCE_DIR to the shared/conformance folder"
+            f"conformance data not found at {root}; set CIVIC_CONFORMANCE_DIR to a conformance "
+            "folder (the vendored one is tests/conformance)"
         )
     return root
 

@@ -1,17 +1,17 @@
 """The demo city's election: a manifest with several question types and a 2-of-3 key ceremony.
 
 The ceremony runs in one process here only because it is a demo; real trustees run
-`python -m voting.crypto.trustee` on their own machines and exchange only public messages.
+`python -m civic_votecrypto.trustee` on their own machines and exchange only public messages.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from civic_votecrypto import dkg
+from civic_votecrypto.manifest import Manifest
+from civic_votecrypto.trustee import election_from_manifest
 from voting import services
-from voting.crypto import dkg
-from voting.crypto.manifest import Manifest
-from voting.crypto.trustee import election_from_manifest
 from voting.models import Election
 
 DEMO_SLUG = "demo-2026"

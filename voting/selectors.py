@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from voting.crypto.ballot import ElectionContext
-from voting.crypto.group import Point
-from voting.crypto.manifest import Manifest
+from civic_votecrypto.ballot import ElectionContext
+from civic_votecrypto.group import Point
+from civic_votecrypto.manifest import Manifest
 from voting.models import Election
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from civic_votecrypto import record
+from civic_votecrypto.dkg import CeremonyError, CeremonyTranscript
+from civic_votecrypto.manifest import Manifest
+from civic_votecrypto.trustee import election_from_manifest
 from ledger.services import record_city_event
-from voting.crypto import record
-from voting.crypto.dkg import CeremonyError, CeremonyTranscript
-from voting.crypto.manifest import Manifest
-from voting.crypto.trustee import election_from_manifest
 from voting.models import Election
 
 

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from civic.roles import Role
+from civic_votecrypto.ballot import decode_ballot, verify_ballot
 from tests.browser.conftest import Drive, page_errors
 from tests.identity.support_identity import make_user
 from voting import selectors
-from voting.crypto.ballot import decode_ballot, verify_ballot
 from voting.demo import seed_demo_election
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from voting.crypto import ballot, decryption, dkg, hashing, record
-from voting.crypto.group import N
-from voting.crypto.hashing import DeterministicScalars
-from voting.crypto.manifest import Manifest
+from civic_votecrypto import ballot, decryption, dkg, hashing, record
+from civic_votecrypto.group import N
+from civic_votecrypto.hashing import DeterministicScalars
+from civic_votecrypto.manifest import Manifest
 
 MANIFEST_JSON: dict[str, Any] = {
     "election_id": "springfield-2026",

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting.crypto import ballot as B
-from voting.crypto import elgamal, group, proofs
-from voting.crypto.errors import BallotError, CryptoError, EncodingError, ProofError
-from voting.crypto.hashing import DeterministicScalars, Tag
-from voting.crypto.manifest import Manifest, is_identifier, is_title
+from civic_votecrypto import ballot as B
+from civic_votecrypto import elgamal, group, proofs
+from civic_votecrypto.errors import BallotError, CryptoError, EncodingError, ProofError
+from civic_votecrypto.hashing import DeterministicScalars, Tag
+from civic_votecrypto.manifest import Manifest, is_identifier, is_title
 
 SECRET = DeterministicScalars(b"test-ballot")()
 KEY = group.base_mul(SECRET)
@@ -710,7 +710,7 @@ def test_large_native_batch_goes_through_buckets_and_names_the_bad_ballot() -> N
     """Enough ballots for the native bucket MSM; a response changed by one (the challenge
     hash still matches, only a group equation fails) is found by bisection, and a ballot with
     a broken challenge is refused before any group operation."""
-    from voting.crypto import native
+    from civic_votecrypto import native
 
     rng = random.Random(8)
     with group.use_backend("native"):

@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from voting.crypto import elgamal, group, proofs
-from voting.crypto.batch import GLV_LAMBDA, BatchVerifier, WeightStream
-from voting.crypto.errors import ProofError
-from voting.crypto.group import G, N, Point
-from voting.crypto.hashing import DeterministicScalars
+from civic_votecrypto import elgamal, group, proofs
+from civic_votecrypto.batch import GLV_LAMBDA, BatchVerifier, WeightStream
+from civic_votecrypto.errors import ProofError
+from civic_votecrypto.group import G, N, Point
+from civic_votecrypto.hashing import DeterministicScalars
 
 RNG = DeterministicScalars(b"test-batch")
 KEY = group.base_mul(RNG())

@@ -7,9 +7,9 @@ import itertools
 
 import pytest
 
-from voting.crypto import decryption, group
-from voting.crypto.group import N
-from voting.crypto.hashing import DeterministicScalars
+from civic_votecrypto import decryption, group
+from civic_votecrypto.group import N
+from civic_votecrypto.hashing import DeterministicScalars
 
 from .election_factory import simulate, standard
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting.crypto import dkg, group
-from voting.crypto.group import N
-from voting.crypto.hashing import DeterministicScalars
-from voting.crypto.trustee_file import decrypt_trustee_secret, encrypt_trustee_secret
+from civic_votecrypto import dkg, group
+from civic_votecrypto.group import N
+from civic_votecrypto.hashing import DeterministicScalars
+from civic_votecrypto.trustee_file import decrypt_trustee_secret, encrypt_trustee_secret
 
 from .election_factory import CheatingTrustee
 
@@ -208,7 +208,7 @@ def test_parameters_are_validated() -> None:
 )
 def test_any_t_shares_interpolate_the_constant_term(threshold, extra, coefficients, data) -> None:
     """Shamir over Z_n: any t of n evaluations recover a_0, via the module's Lagrange weights."""
-    from voting.crypto.decryption import lagrange_coefficient
+    from civic_votecrypto.decryption import lagrange_coefficient
 
     n = threshold + extra
     coeffs = coefficients[:threshold]

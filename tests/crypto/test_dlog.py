@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from py_ecc.secp256k1 import secp256k1 as reference
 
-from voting.crypto import dlog
+from civic_votecrypto import dlog
 
 
 def _point(m: int) -> dlog.Affine:
@@ -89,7 +89,7 @@ def test_baby_steps_match_the_reference_curve() -> None:
 
 def test_group_points_and_the_native_backend_agree() -> None:
     """The public entry point takes group.Point (identity included) on either backend."""
-    from voting.crypto import group
+    from civic_votecrypto import group
 
     for m in (0, 1, 77_777, 10_000_000):
         point = group.base_mul(m) if m else group.IDENTITY

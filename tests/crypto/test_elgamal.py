@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting.crypto import elgamal, group
-from voting.crypto.elgamal import Ciphertext
-from voting.crypto.errors import EncodingError
-from voting.crypto.group import N
+from civic_votecrypto import elgamal, group
+from civic_votecrypto.elgamal import Ciphertext
+from civic_votecrypto.errors import EncodingError
+from civic_votecrypto.group import N
 
 SECRET = 0x1D2C3B4A5968778695A4B3C2D1E0F00112233445566778899AABBCCDDEEFF001
 KEY = group.base_mul(SECRET)

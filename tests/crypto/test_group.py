@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from py_ecc.secp256k1 import secp256k1 as ref
 
-from voting.crypto import group
-from voting.crypto.errors import EncodingError
-from voting.crypto.group import IDENTITY, G, N, P, Point
+from civic_votecrypto import group
+from civic_votecrypto.errors import EncodingError
+from civic_votecrypto.group import IDENTITY, G, N, P, Point
 
 scalars = st.integers(min_value=0, max_value=N - 1)
 nonzero_scalars = st.integers(min_value=1, max_value=N - 1)
@@ -195,9 +195,9 @@ def test_unknown_backend_is_refused() -> None:
 
 def test_crypto_package_imports_no_django() -> None:
     code = (
-        "import sys, pkgutil, importlib, voting.crypto as c\n"
+        "import sys, pkgutil, importlib, civic_votecrypto as c\n"
         "for m in pkgutil.iter_modules(c.__path__):\n"
-        "    importlib.import_module('voting.crypto.' + m.name)\n"
+        "    importlib.import_module('civic_votecrypto.' + m.name)\n"
         "bad = sorted(n for n in sys.modules if n == 'django' or n.startswith('django.'))\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"

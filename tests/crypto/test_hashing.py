@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from voting.crypto import hash_to_curve, hashing
-from voting.crypto.group import G, N
-from voting.crypto.hashing import Tag
+from civic_votecrypto import hash_to_curve, hashing
+from civic_votecrypto.group import G, N
+from civic_votecrypto.hashing import Tag
 
 H2C = "hash_to_curve_rfc9380"
 

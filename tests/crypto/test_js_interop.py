@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 import rfc8785
 
-from voting.crypto import ballot as B
-from voting.crypto import group
-from voting.crypto.errors import CryptoError
-from voting.crypto.group import base_mul
-from voting.crypto.hashing import manifest_hash, parameter_hash
-from voting.crypto.manifest import Manifest, is_identifier, is_title
+from civic_votecrypto import ballot as B
+from civic_votecrypto import group
+from civic_votecrypto.errors import CryptoError
+from civic_votecrypto.group import base_mul
+from civic_votecrypto.hashing import manifest_hash, parameter_hash
+from civic_votecrypto.manifest import Manifest, is_identifier, is_title
 
 REPO = Path(__file__).resolve().parents[2]
 INTEROP = REPO / "tests" / "js" / "tools" / "interop.mjs"

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting.crypto import group
-from voting.crypto.errors import EncodingError
-from voting.crypto.group import IDENTITY, G, N, P, Point
+from civic_votecrypto import group
+from civic_votecrypto.errors import EncodingError
+from civic_votecrypto.group import IDENTITY, G, N, P, Point
 
 nonzero = st.integers(min_value=1, max_value=N - 1)
 
@@ -106,7 +106,7 @@ def test_cached_native_handles_stay_valid() -> None:
 
 def test_backend_chosen_by_environment() -> None:
 
-    code = "from voting.crypto import group; print(group.get_backend().name)"
+    code = "from civic_votecrypto import group; print(group.get_backend().name)"
     root = Path(__file__).resolve().parents[2]
     for value, expected in (("native", "native"), ("py-ecc", "py-ecc")):
         env = {**os.environ, group.BACKEND_ENV: value}
@@ -138,7 +138,7 @@ scalar_kinds = st.one_of(
 def test_bucket_msm_matches_py_ecc(pairs) -> None:  # type: ignore[no-untyped-def]
     """The bucket method on every size (threshold lowered), against the py-ecc reference:
     G among the points, the identity, zero and byte-boundary scalars, repeated points."""
-    from voting.crypto import native
+    from civic_votecrypto import native
 
     pool = [G, IDENTITY, *(group.base_mul(7 + 3 * i) for i in range(39))]
     scalars = [k for k, _ in pairs]
@@ -152,7 +152,7 @@ def test_bucket_msm_matches_py_ecc(pairs) -> None:  # type: ignore[no-untyped-de
 def test_bucket_msm_on_a_batch_sized_input() -> None:
     """Above the threshold (the path batch verification takes), against per-point products,
     including a sum that cancels to the identity."""
-    from voting.crypto import native
+    from civic_votecrypto import native
 
     rng = random.Random(11)
     with group.use_backend("native") as backend:

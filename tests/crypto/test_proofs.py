@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voting.crypto import elgamal, group, proofs
-from voting.crypto.errors import EncodingError, ProofError
-from voting.crypto.group import G, N
-from voting.crypto.hashing import DeterministicScalars, Tag
+from civic_votecrypto import elgamal, group, proofs
+from civic_votecrypto.errors import EncodingError, ProofError
+from civic_votecrypto.group import G, N
+from civic_votecrypto.hashing import DeterministicScalars, Tag
 
 RNG = DeterministicScalars(b"test-proofs")
 SECRET = RNG()

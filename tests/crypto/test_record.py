@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from voting.crypto import record
-from voting.crypto.trustee_file import encrypt_trustee_secret
+from civic_votecrypto import record
+from civic_votecrypto.trustee_file import encrypt_trustee_secret
 
 from .election_factory import standard
 

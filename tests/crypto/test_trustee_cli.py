@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from voting.crypto import ballot, decryption, dkg, trustee, trustee_file
-from voting.crypto.group import N, Point
-from voting.crypto.manifest import Manifest
+from civic_votecrypto import ballot, decryption, dkg, trustee, trustee_file
+from civic_votecrypto.group import N, Point
+from civic_votecrypto.manifest import Manifest
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST: dict[str, Any] = {
@@ -358,7 +358,7 @@ def test_module_entry_point_reports_errors_without_traceback(
     c, _, tally = done
     (tmp_path / "wrong.txt").write_text("nope\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "voting.crypto.trustee", "decrypt-share", "--secret-file",
+        [sys.executable, "-m", "civic_votecrypto.trustee", "decrypt-share", "--secret-file",
          str(c.key(1)), "--passphrase-file", str(tmp_path / "wrong.txt"), "--tally", str(tally),
          "--out", str(tmp_path / "x.json")],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,

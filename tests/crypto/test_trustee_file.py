@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voting.crypto.trustee_file import (
+from civic_votecrypto.trustee_file import (
     CorruptTrusteeFileError,
     TrusteeFileError,
     WrongPassphraseError,

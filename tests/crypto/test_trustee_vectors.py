@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import rfc8785
 
-from voting.crypto import decryption, dkg, dlog, group, hashing, trustee_file, vectors_trustees
-from voting.crypto.decryption import EncryptedTally, TallyShare
-from voting.crypto.dkg import (
+from civic_votecrypto import decryption, dkg, dlog, group, hashing, trustee_file, vectors_trustees
+from civic_votecrypto.decryption import EncryptedTally, TallyShare
+from civic_votecrypto.dkg import (
     CeremonyError,
     CeremonyParameters,
     Complaint,
@@ -27,11 +27,11 @@ from voting.crypto.dkg import (
     TrusteeCommitments,
     TrusteeKeyShare,
 )
-from voting.crypto.errors import CryptoError
-from voting.crypto.group import Point, scalar_from_hex, scalar_hex
-from voting.crypto.hashing import DeterministicScalars
-from voting.crypto.manifest import Manifest
-from voting.crypto.proofs import prove_equality, prove_schnorr
+from civic_votecrypto.errors import CryptoError
+from civic_votecrypto.group import Point, scalar_from_hex, scalar_hex
+from civic_votecrypto.hashing import DeterministicScalars
+from civic_votecrypto.manifest import Manifest
+from civic_votecrypto.proofs import prove_equality, prove_schnorr
 
 VECTOR_DIR = Path(__file__).resolve().parents[1] / "vectors" / "trustees"
 BACKENDS = ["py-ecc", "native"]

@@ -10,12 +10,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from voting.crypto import ballot as B
-from voting.crypto import elgamal, group, hashing, proofs, vectors
-from voting.crypto.errors import BallotError, CryptoError, EncodingError, ProofError
-from voting.crypto.group import Point, scalar_from_hex
-from voting.crypto.hashing import DeterministicScalars
-from voting.crypto.manifest import Manifest
+from civic_votecrypto import ballot as B
+from civic_votecrypto import elgamal, group, hashing, proofs, vectors
+from civic_votecrypto.errors import BallotError, CryptoError, EncodingError, ProofError
+from civic_votecrypto.group import Point, scalar_from_hex
+from civic_votecrypto.hashing import DeterministicScalars
+from civic_votecrypto.manifest import Manifest
 
 VECTOR_DIR = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -225,7 +225,7 @@ def test_context_messages_and_receipts_match_their_schemas() -> None:
     """§7.6/§7.7: what Python writes validates; ids, titles and keys that break §6.1 do not."""
     from jsonschema import ValidationError  # noqa: PLC0415
 
-    from voting.crypto.ballot import ElectionContext, verify_receipt  # noqa: PLC0415
+    from civic_votecrypto.ballot import ElectionContext, verify_receipt  # noqa: PLC0415
 
     doc = load("ballots.json")
     context = {k: doc[k] for k in ("manifest", "joint_key", "trustees", "threshold", "trustee_commitments", "extended_hash")}  # fmt: skip

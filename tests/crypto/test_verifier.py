@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from voting.crypto import group, record, verifier
-from voting.crypto.group import N
+from civic_votecrypto import group, record, verifier
+from civic_votecrypto.group import N
 
 from .election_factory import simulate, standard
 
@@ -187,7 +187,7 @@ def test_missing_shares_below_threshold_fail(document) -> None:
 # -- CLI ----------------------------------------------------------------------------------------
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "voting.crypto.verifier", *args],
+        [sys.executable, "-m", "civic_votecrypto.verifier", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

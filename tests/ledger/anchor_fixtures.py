@@ -12,7 +12,8 @@ from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
-from ledger import note, sequencer, services
+from civic_tlog import note
+from ledger import sequencer, services
 from ledger.anchoring.chain import AnchorChain
 from ledger.models import Checkpoint, Observer
 
@@ -87,8 +88,8 @@ def mirror_into_observer_state(
 ) -> None:
     """Give an observer state folder the mirror and accepted checkpoint a ``follow`` of this log
     would have produced (through the observer's own Store), without running a web server."""
+    from civic_observer.state import AcceptedCheckpoint, Store
     from ledger.models import Entry
-    from ledger.observer.state import AcceptedCheckpoint, Store
 
     log = checkpoint.log
     rows = Entry.objects.filter(log=log, index__lt=checkpoint.size).order_by("index")

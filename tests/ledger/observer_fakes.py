@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import rfc8785
 
-from ledger import merkle, note, tiles
+from civic_tlog import merkle, note, tiles
 
 
 def civic_entry(kind: str, payload: dict) -> bytes:

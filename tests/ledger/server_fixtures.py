@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from ledger import merkle, note, sequencer, services
+from civic_tlog import merkle, note
+from ledger import sequencer, services
 from ledger.models import Entry, Log, OutboxEntry
 
 

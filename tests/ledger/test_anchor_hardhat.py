@@ -25,14 +25,15 @@ from eth_account import Account
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
-from ledger import keystore, merkle, note
+from civic_observer import anchors as observer_anchors
+from civic_tlog import merkle, note
+from ledger import keystore
 from ledger import selectors as ledger_selectors
 from ledger.anchoring import services as anchoring
 from ledger.anchoring.chain import AnchorChain, AnchorItem, ContractProblem, connect
 from ledger.anchoring.models import CheckpointAnchor
 from ledger.anchoring.selectors import anchor_for_receipt
 from ledger.models import Entry
-from ledger.observer import anchors as observer_anchors
 from tests.ledger.anchor_fixtures import grow_and_witness, make_witness, mirror_into_observer_state
 from tests.ledger.server_fixtures import ledger_keys  # noqa: F401 (fixture)
 

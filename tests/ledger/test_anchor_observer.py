@@ -1,4 +1,4 @@
-"""The observer's anchor checks (``ledger.observer.anchors``) on an in-process chain: no Django,
+"""The observer's anchor checks (``civic_observer.anchors``) on an in-process chain: no Django,
 no database; logs and checkpoints built with the pure ledger core."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from ledger import merkle, note
+from civic_observer import anchors
+from civic_tlog import merkle, note
 from ledger.anchoring.chain import AnchorChain, AnchorItem, load_artifact
-from ledger.observer import anchors
 from tests.ledger.anchor_fixtures import InProcessChain, in_process_chain  # noqa: F401 (fixture)
 
 ORIGIN = "observer.test/ledger/city"

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from eth_account import Account
 
-from ledger import merkle, note, sequencer, services
+from civic_tlog import merkle, note
+from ledger import sequencer, services
 from ledger.anchoring import services as anchoring
 from ledger.anchoring.chain import AnchorChain, ChainUnreachable, connect
 from ledger.anchoring.models import AnchorTransaction, CheckpointAnchor

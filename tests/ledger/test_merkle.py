@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle
+from civic_tlog import merkle
 from tests.conftest import conformance_root
 
 MERKLE_DIR = conformance_root() / "merkle" / "testdata"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import note
+from civic_tlog import note
 from tests.conftest import conformance_root
 
 C2SP = conformance_root() / "c2sp_tlog"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle, note, tiles
-from ledger.observer.cli import main
-from ledger.observer.state import Store
+from civic_observer.cli import main
+from civic_observer.state import Store
+from civic_tlog import merkle, note, tiles
 from tests.ledger.observer_fakes import FakeCivic, FakeLog, civic_entry, running
 
 
@@ -306,7 +306,7 @@ def test_interval_mode_keeps_following_until_misbehaviour(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Without --once the observer loops; between rounds the log grows, then forks."""
-    import ledger.observer.follower as follower_module
+    import civic_observer.follower as follower_module
 
     app, url = city
     log = app.logs["city"]

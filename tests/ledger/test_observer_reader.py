@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle, note, tiles
-from ledger.observer.reader import LogMisbehaviour, TileLogReader
+from civic_observer.reader import LogMisbehaviour, TileLogReader
+from civic_tlog import merkle, note, tiles
 from tests.conftest import conformance_root
 
 TESSERA = conformance_root() / "c2sp_tlog" / "tessera-testdata-log"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle, note
-from ledger.observer.cli import main
+from civic_observer.cli import main
+from civic_tlog import merkle, note
 from tests.conftest import REPO_ROOT
 from tests.ledger.observer_fakes import FakeLog, civic_entry
 
@@ -176,7 +176,7 @@ def test_missing_file_and_bad_usage_exit_2(
 
 def test_module_entry_point_runs(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ledger.observer", "check-receipt", str(tmp_path / "absent.json")],
+        [sys.executable, "-m", "civic_observer", "check-receipt", str(tmp_path / "absent.json")],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -194,7 +194,7 @@ def test_leaf_hash_in_receipt_is_rfc9162(receipt: dict) -> None:
 
 def test_observer_imports_nothing_from_django_or_other_apps() -> None:
     code = (
-        "import sys; import ledger.observer.cli, ledger.observer.server, ledger.observer.follower; "
+        "import sys; import civic_observer.cli, civic_observer.server, civic_observer.follower; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'django', 'rest_framework', 'civic', 'identity', 'voting'} "
         "or (m.startswith('ledger.') and m.split('.')[1] not in {'observer', 'merkle', 'note', 'tiles'})); "

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger import note
-from ledger.observer.cli import main
-from ledger.observer.server import ObserverHTTPServer
+from civic_observer.cli import main
+from civic_observer.server import ObserverHTTPServer
+from civic_tlog import note
 from tests.ledger.observer_fakes import FakeCivic, FakeLog, running
 
 

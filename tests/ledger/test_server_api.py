@@ -8,7 +8,8 @@ import random
 import pytest
 from django.test import Client
 
-from ledger import merkle, note, sequencer, services, tiles
+from civic_tlog import merkle, note, tiles
+from ledger import sequencer, services
 from ledger.models import Log
 from tests.ledger.server_fixtures import (  # noqa: F401 (fixture)
     append_many,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from django.middleware.security import SecurityMiddleware
 
-from ledger import merkle, note, sequencer, services, tree
+from civic_observer import cli
+from civic_tlog import merkle, note, tree
+from ledger import sequencer, services
 from ledger.models import Checkpoint, Entry, Log, OutboxEntry, Tile
-from ledger.observer import cli
 from tests.ledger.server_fixtures import append_many, ledger_keys  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.usefixtures("ledger_keys"), pytest.mark.django_db(transaction=True)]

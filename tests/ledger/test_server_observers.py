@@ -10,7 +10,8 @@ from django.test import Client
 
 from civic.roles import Role
 from civic.services import create_user_with_role
-from ledger import merkle, note, sequencer, services
+from civic_tlog import merkle, note
+from ledger import sequencer, services
 from ledger.models import Cosignature, Log, Observer
 from tests.ledger.server_fixtures import (  # noqa: F401 (fixture)
     append_many,

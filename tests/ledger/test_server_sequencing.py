@@ -8,7 +8,8 @@ import pytest
 from django.db import connection, connections, transaction
 from kombu.exceptions import OperationalError
 
-from ledger import merkle, note, sequencer, services, tasks, tree
+from civic_tlog import merkle, note, tree
+from ledger import sequencer, services, tasks
 from ledger.models import Checkpoint, Entry, Log, OutboxEntry, Tile
 from tests.ledger.server_fixtures import (  # noqa: F401 (fixture)
     append_many,

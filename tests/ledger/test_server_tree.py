@@ -1,4 +1,4 @@
-"""The server's tile-backed tree (ledger.tree) against the RFC 9162 reference in ledger.merkle,
+"""The server's tile-backed tree (civic_tlog.tree) against the RFC 9162 reference in civic_tlog.merkle,
 on many tree sizes grown in uneven batches; plus the signing-key file and the init command."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import stat
 import pytest
 from django.core.management import call_command
 
-from ledger import keystore, merkle, tiles, tree
+from civic_tlog import merkle, tiles, tree
+from ledger import keystore
 from ledger.models import Log
 from tests.ledger.server_fixtures import ledger_keys  # noqa: F401 (fixture)
 

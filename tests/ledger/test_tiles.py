@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import merkle, tiles
+from civic_tlog import merkle, tiles
 from tests.conftest import conformance_root
 
 TESSERA_LOG = conformance_root() / "c2sp_tlog" / "tessera-testdata-log" / "log"

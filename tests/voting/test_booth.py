@@ -13,15 +13,15 @@ from django.test import Client
 
 from civic.roles import Role
 from civic.services import create_user_with_role
+from civic_votecrypto import dkg
+from civic_votecrypto.ballot import decode_ballot, verify_ballot
+from civic_votecrypto.errors import CryptoError
+from civic_votecrypto.manifest import Manifest
+from civic_votecrypto.trustee import election_from_manifest
 from identity.models import ElectionSigningKey
 from ledger.models import OutboxEntry
 from tests.support import REPO_ROOT
 from voting import selectors, services
-from voting.crypto import dkg
-from voting.crypto.ballot import decode_ballot, verify_ballot
-from voting.crypto.errors import CryptoError
-from voting.crypto.manifest import Manifest
-from voting.crypto.trustee import election_from_manifest
 from voting.demo import DEMO_MANIFEST, seed_demo_election
 from voting.models import Election
 

@@ -1,4 +1,4 @@
-"""Register an observer node's verifier key (what ``python -m ledger.observer init`` printed)."""
+"""Register an observer node's verifier key (what ``python -m civic_observer init`` printed)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ledger import note, services
+from civic_tlog import note
+from ledger import services
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ export function loadVector(name) {
 
 /** Same rule as tests/conftest.py: a missing conformance folder is a failure, never a skip. */
 export function conformanceRoot() {
-  const root = process.env.CIVIC_CONFORMANCE_DIR ?? join(repoRoot, "..", "shared", "conformance");
+  const root = process.env.CIVIC_CONFORMANCE_DIR ?? join(repoRoot, "tests", "conformance");
   if (!existsSync(root)) throw new Error(`conformance data not found at ${root}; set CIVIC_CONFORMANCE_DIR`);
   return root;
 }

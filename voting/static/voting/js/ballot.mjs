@@ -1,5 +1,5 @@
 // Encrypted ballots: encryption with all proofs, verification, ballot codes and the Benaloh
-// challenge (twin of voting/crypto/ballot.py, protocol §6–7).
+// challenge (twin of civic_votecrypto/ballot.py, protocol §6–7).
 //
 // A ballot is a deterministic function of (election context, ballot id, choices, 32-byte seed ξ):
 // every encryption nonce and proof nonce is derived from ξ. To challenge (audit) a ballot

@@ -1,4 +1,4 @@
-// Strict encodings of secp256k1 points and scalars (twin of voting/crypto/group.py, protocol §2).
+// Strict encodings of secp256k1 points and scalars (twin of civic_votecrypto/group.py, protocol §2).
 //
 // - scalar: exactly 32 bytes big-endian, value < n (0 is a valid encoding; keys and nonces
 //   must additionally be non-zero: `decodeScalar(bytes, { nonzero: true })`).

@@ -1,4 +1,4 @@
-// Error classes of the browser voting cryptography (twin of voting/crypto/errors.py).
+// Error classes of the browser voting cryptography (twin of civic_votecrypto/errors.py).
 // One hierarchy so the booth can turn any rejection into one clear message with a single
 // `instanceof CryptoError`.
 

@@ -1,5 +1,5 @@
 // Hashing: the election hash chain, fixed-length encodings and Fiat–Shamir challenges
-// (twin of voting/crypto/hashing.py, protocol §3).
+// (twin of civic_votecrypto/hashing.py, protocol §3).
 //
 // H(key; tag, fields...) = HMAC-SHA-256(key, tag || fields) with one domain tag byte per use,
 // chained parameters -> manifest -> election base -> extended base (joint key) -> ballot.

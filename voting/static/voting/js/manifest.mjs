@@ -1,5 +1,5 @@
 // Election manifest: contests, their question types and the one rule every type reduces to
-// (twin of voting/crypto/manifest.py). Each option's value lies in [0, maxValue] (a range proof
+// (twin of civic_votecrypto/manifest.py). Each option's value lies in [0, maxValue] (a range proof
 // per selection) and Σ weight_i·value_i lies in [limit[0], limit[1]] (one limit proof per contest):
 //
 //   type            maxValue   weight   limit

@@ -5,7 +5,7 @@
 // Receipt (protocol §7.7, docs/schemas/ballot-receipt.json): exactly
 //   {context: <context message §7.6>, ballot: <encrypted ballot>, tracking_code?: "XXXX-…"}
 // The report lists named checks; it never throws on bad input. Python's twin is
-// voting.crypto.ballot.verify_receipt (same check names, same verdicts).
+// civic_votecrypto.ballot.verify_receipt (same check names, same verdicts).
 
 import { ElectionContext, checkStructure, decodeBallot, verifyBallot } from "./ballot.mjs";
 import { bytesToHex } from "./encoding.mjs";

@@ -1,0 +1,209 @@
+"""Command line of the observer node: ``python -m civic_observer <command>``.
+
+Exit status: 0 success; 1 verification failed (misbehaviour found, evidence written, or an
+invalid receipt); 2 bad input (usage, missing or malformed file, uninitialised state);
+3 the server could not be reached or refused us.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+from civic_observer import anchors
+from civic_observer.follower import follow
+from civic_observer.receipt import ReceiptFormatError, parse_receipt, verify_receipt
+from civic_observer.state import StateError, init_state, resolve_state_dir
+from civic_tlog import note
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad input from the operator: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit 2 with usage: keep that
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m civic_observer", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    state_help = "state folder (default: $CIVIC_OBSERVER_STATE or var/observer)"
+
+    p_init = sub.add_parser("init", help="create this observer's cosigning key")
+    p_init.add_argument("--state", help=state_help)
+    p_init.add_argument("--name", default="civic-observer", help="key name (a schema-less URL)")
+
+    p_follow = sub.add_parser("follow", help="mirror, verify and cosign a server's logs")
+    p_follow.add_argument("--server", required=True, help="base URL of the Civic server")
+    p_follow.add_argument("--state", help=state_help)
+    p_follow.add_argument("--once", action="store_true", help="one round, then exit")
+    p_follow.add_argument("--interval", type=float, default=30.0, help="seconds between rounds")
+    p_follow.add_argument(
+        "--log-key",
+        action="append",
+        default=[],
+        metavar="NAME=VKEY",
+        help="pin a log's verifier key instead of trusting it on first use",
+    )
+    p_follow.add_argument(
+        "--incremental",
+        action="store_true",
+        help="fetch only new tiles (default: re-fetch and compare everything each round)",
+    )
+    anchors.add_chain_arguments(p_follow)
+
+    p_receipt = sub.add_parser("check-receipt", help="verify a receipt offline")
+    p_receipt.add_argument("file", help="receipt JSON file ('-' for stdin)")
+    p_receipt.add_argument("--log-key", help="the log verifier key you trust")
+    p_receipt.add_argument(
+        "--observer-key", action="append", default=[], help="an observer key you trust"
+    )
+    anchors.add_chain_arguments(p_receipt, receipt=True)
+
+    p_serve = sub.add_parser("serve", help="read-only HTTP endpoint with cosigned checkpoints")
+    p_serve.add_argument("--state", help=state_help)
+    p_serve.add_argument("--port", type=int, required=True)
+    p_serve.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def _parse_log_keys(values: Sequence[str]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for value in values:
+        name, sep, vkey = value.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--log-key expects NAME=VKEY, got {value!r}")
+        try:
+            note.parse_verifier_key(vkey)
+        except note.NoteError as exc:
+            raise UsageError(f"--log-key {name}: {exc}") from exc
+        keys[name] = vkey
+    return keys
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    state = resolve_state_dir(args.state)
+    try:
+        vkey, created = init_state(state, args.name)
+    except note.NoteError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write the state folder {state}: {exc}") from exc
+    if created:
+        print(f"Created observer key in {state / 'observer.key'} (mode 0600).", file=sys.stderr)
+    else:
+        print(f"Observer key already exists in {state}; not replaced.", file=sys.stderr)
+    print("Register this verifier key with the city:", file=sys.stderr)
+    print(vkey)
+    return EXIT_OK
+
+
+def _cmd_follow(args: argparse.Namespace) -> int:
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive")
+    if urlparse(args.server).scheme not in ("http", "https") or not urlparse(args.server).netloc:
+        raise UsageError(f"--server must be an http(s) URL, got {args.server!r}")
+    state = resolve_state_dir(args.state)
+    after_round = None
+    if args.chain_rpc:
+        try:
+            after_round = anchors.follow_anchor_check(args, state, args.server)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    elif args.anchor_contract:
+        raise UsageError("--anchor-contract needs --chain-rpc")
+    return follow(
+        args.server,
+        state,
+        once=args.once,
+        interval=args.interval,
+        log_keys=_parse_log_keys(args.log_key),
+        audit=not args.incremental,
+        after_round=after_round,
+    )
+
+
+def _load_json(path: str) -> object:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UsageError(f"receipt file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def _cmd_check_receipt(args: argparse.Namespace) -> int:
+    raw = _load_json(args.file)
+    try:
+        receipt = parse_receipt(raw)
+    except ReceiptFormatError as exc:
+        raise UsageError(f"{args.file} is not a valid receipt: {exc}") from exc
+    for key in [args.log_key, *args.observer_key]:
+        if key:
+            try:
+                note.parse_verifier_key(key)
+            except note.NoteError as exc:
+                raise UsageError(f"bad key {key!r}: {exc}") from exc
+    report = verify_receipt(
+        receipt, trusted_log_key=args.log_key, trusted_observer_keys=args.observer_key or None
+    )
+    for name, ok, detail in anchors.receipt_anchor_checks(args, raw):
+        report.add(name, ok, detail)
+    print(f"Receipt for entry {receipt.index} of log {receipt.log} ({receipt.origin})")
+    for check in report.checks:
+        print(f"  [{'PASS' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+    if not (args.log_key and args.observer_key):
+        print("  note: keys were taken from the receipt itself; pass --log-key/--observer-key")
+        print("        with keys obtained independently for a stronger check.")
+    if report.ok:
+        print("RECEIPT VALID")
+        return EXIT_OK
+    failed = ", ".join(c.name for c in report.checks if not c.ok)
+    print(f"RECEIPT INVALID: {failed}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from civic_observer.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    try:
+        return serve(resolve_state_dir(args.state), args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+
+
+COMMANDS = {
+    "init": _cmd_init,
+    "follow": _cmd_follow,
+    "check-receipt": _cmd_check_receipt,
+    "serve": _cmd_serve,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

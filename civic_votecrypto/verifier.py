@@ -1,0 +1,596 @@
+"""Election verifier: re-checks a complete election record in numbered steps.
+
+In the spirit of ElectionGuard 2.1's verification steps, adapted to this protocol (each step
+is specified in docs/protocol-trustees.md § Verifier steps):
+
+    V1  parameters            V6  ballot structure and codes   V11 tally decryption
+    V2  manifest, base hash   V7  ballot proofs (batched)      V12 results match the manifest
+    V3  trustee keys, proofs  V8  unique ballots               V13 challenged ballots
+    V4  ceremony complaints   V9  aggregation
+    V5  joint key, H_E        V10 decryption shares
+
+Every step runs even when an earlier one failed (each compares published values with values
+it recomputes), and every failure names the object: a trustee, a ballot id, a contest/option.
+Ballot work (V6, V7, V9) is split into chunks that run in worker processes with ``--jobs``.
+
+CLI: ``python -m civic_votecrypto.verifier RECORD.json [--jobs N] [--backend native]``; exit code
+0 = every step passed, 1 = a step failed, 2 = the record could not be read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import group, hashing
+from .ballot import ElectionContext, EncryptedBallot, check_structure, verify_challenged_ballot
+from .batch import BatchVerifier
+from .decryption import (
+    PartialDecryptionError,
+    SelectionKey,
+    check_result,
+    selection_keys,
+    sum_many,
+    verify_tally_share,
+)
+from .dkg import CeremonyError, commitment_equations, verify_announcement
+from .elgamal import Ciphertext
+from .errors import CryptoError
+from .group import Point
+from .manifest import Manifest
+from .record import GROUP_NAME, ElectionRecord, RecordError, load
+
+STEP_TITLES: dict[int, str] = {
+    1: "Parameters",
+    2: "Manifest and election base hash",
+    3: "Trustee keys and proofs",
+    4: "Key ceremony complaints",
+    5: "Joint key and extended base hash",
+    6: "Ballot structure and confirmation codes",
+    7: "Ballot proofs",
+    8: "Unique ballots",
+    9: "Aggregation of cast ballots",
+    10: "Decryption shares",
+    11: "Tally decryption",
+    12: "Results match the manifest",
+    13: "Challenged ballots",
+}
+DEFAULT_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class Failure:
+    obj: str
+    reason: str
+
+
+@dataclass
+class StepResult:
+    number: int
+    title: str
+    failures: list[Failure] = field(default_factory=list)
+    checked: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, obj: str, reason: str) -> None:
+        self.failures.append(Failure(obj, reason))
+
+
+@dataclass
+class Report:
+    steps: list[StepResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+    def step(self, number: int) -> StepResult:
+        return next(s for s in self.steps if s.number == number)
+
+    @property
+    def failed_steps(self) -> list[int]:
+        return [s.number for s in self.steps if not s.ok]
+
+    def lines(self) -> list[str]:
+        out = []
+        for s in self.steps:
+            status = "ok" if s.ok else "FAILED"
+            suffix = f" ({s.checked})" if s.checked else ""
+            out.append(f"V{s.number:<3}{s.title:<42}{status}{suffix}")
+            out.extend(f"      - {f.obj}: {f.reason}" for f in s.failures[:20])
+            if len(s.failures) > 20:
+                out.append(f"      ... and {len(s.failures) - 20} more")
+        out.append(
+            "RESULT: " + ("all steps passed" if self.ok else f"FAILED at steps {self.failed_steps}")
+        )
+        return out
+
+
+# -- ballot chunks (run in worker processes) ---------------------------------------------------
+def _ballot_name(index: int, ballot_id: str) -> str:
+    return f"ballot {ballot_id!r} (ballots.cast[{index}])"
+
+
+def _point_hex(p: Point) -> str | None:
+    return None if p.infinity else p.hex()
+
+
+def _point_from(h: str | None) -> Point:
+    return group.IDENTITY if h is None else Point.from_hex(h)
+
+
+def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
+    """V6 + V7 + V9 for a chunk of cast ballots; picklable in and out, backend-safe.
+
+    The ballots arrive already decoded (points pickle as coordinates, so a worker never
+    repeats the point decompression the loader did).
+    """
+    if group.get_backend().name != task["backend"]:
+        group.set_backend(task["backend"])
+    ctx = ElectionContext(
+        Manifest.from_json(task["manifest"]),
+        Point.from_hex(task["joint_key"]),
+        *(
+            bytes.fromhex(task["hashes"][name])
+            for name in ("parameter_hash", "manifest_hash", "base_hash", "extended_hash")
+        ),
+    )
+    structure: list[tuple[str, str]] = []
+    batch = BatchVerifier(fixed_bases=[ctx.joint_key])
+    from .ballot import ballot_term_count, ballot_weigher  # noqa: PLC0415
+
+    terms = ballot_term_count(ctx.manifest)
+    ballots: list[tuple[int, EncryptedBallot, int]] = []
+    chunk = task["ballots"] if "ballots" in task else _inherited[task["start"] : task["stop"]]
+    for index, b, weight in chunk:
+        ballots.append((index, b, weight))
+        try:
+            check_structure(ctx, b)
+        except CryptoError as exc:
+            structure.append((_ballot_name(index, b.ballot_id), str(exc)))
+            continue
+        batch.add_weighted(
+            _ballot_name(index, b.ballot_id), lambda b=b: ballot_weigher(ctx, b), terms
+        )
+    proofs: list[tuple[str, str]] = []
+    if len(batch) and not batch.verify():
+        proofs = [(str(ref), why) for ref, why in batch.bad_items()]
+    # partial aggregate of this chunk, per selection (weights applied)
+    columns: dict[SelectionKey, tuple[list[Point], list[Point], list[int]]] = {
+        k: ([], [], []) for k in selection_keys(ctx.manifest)
+    }
+    for _, b, weight in ballots:
+        for contest in b.contests:
+            for sel in contest.selections:
+                col = columns.get((contest.contest_id, sel.option_id))
+                if col is None:
+                    continue  # structure failure already reported in V6
+                col[0].append(sel.ciphertext.alpha)
+                col[1].append(sel.ciphertext.beta)
+                col[2].append(weight)
+    sums = {}
+    for (contest_id, option_id), (alphas, betas, ws) in columns.items():
+        if all(w == 1 for w in ws):
+            a, b_ = sum_many(alphas), sum_many(betas)
+        else:
+            a, b_ = group.msm(ws, alphas), group.msm(ws, betas)
+        sums[f"{contest_id}\x00{option_id}"] = (_point_hex(a), _point_hex(b_))
+    return {"structure": structure, "proofs": proofs, "sums": sums}
+
+
+_inherited: list[tuple[int, EncryptedBallot, int]] = []
+"""The ballots as forked workers see them: set by the parent just before it forks them."""
+
+
+def _run_chunks(
+    common: dict[str, Any],
+    entries: list[tuple[int, EncryptedBallot, int]],
+    chunk_size: int,
+    jobs: int,
+) -> list[dict[str, Any]]:
+    """Check the ballots chunk by chunk, in ``jobs`` worker processes when > 1.
+
+    Where processes fork, workers read the ballots from the memory they inherit and each task
+    is just a range, so no ballot is pickled (that copy cost about a third of the checking
+    itself); elsewhere each task carries its ballots.
+    """
+    global _inherited
+    bounds = [(i, min(i + chunk_size, len(entries))) for i in range(0, len(entries), chunk_size)]
+    if jobs <= 1 or len(bounds) <= 1:
+        previous = group.get_backend().name
+        try:
+            return [check_ballot_chunk({**common, "ballots": entries[a:b]}) for a, b in bounds]
+        finally:
+            group.set_backend(previous)
+    workers = min(jobs, len(bounds))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        tasks = [{**common, "ballots": entries[a:b]} for a, b in bounds]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(check_ballot_chunk, tasks))
+    _inherited = entries
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            tasks = [{**common, "start": a, "stop": b} for a, b in bounds]
+            return list(pool.map(check_ballot_chunk, tasks))
+    finally:
+        _inherited = []
+
+
+# -- the steps -----------------------------------------------------------------------------------
+class _Verification:
+    def __init__(self, record: ElectionRecord, jobs: int, chunk_size: int) -> None:
+        self.record = record
+        self.jobs = jobs
+        self.chunk_size = chunk_size
+        self.steps = {n: StepResult(n, t) for n, t in STEP_TITLES.items()}
+        self.qualified: list[int] = []
+        self.valid_share_trustees: set[int] = set()
+
+    def guarded(self, number: int, check: Callable[[StepResult], None]) -> None:
+        """A step that crashes on unexpected data fails itself, never the whole verifier."""
+        step = self.steps[number]
+        try:
+            check(step)
+        except (CryptoError, ValueError, KeyError, IndexError, StopIteration) as exc:
+            step.fail("record", f"{type(exc).__name__}: {exc}")
+
+    def run(self) -> Report:
+        self.guarded(1, self.v1_parameters)
+        self.guarded(2, self.v2_manifest)
+        self.guarded(3, self.v3_trustees)
+        self.guarded(4, self.v4_complaints)
+        self.guarded(5, self.v5_joint_key)
+        self.guarded(6, self.v6_to_v9_ballots)
+        self.guarded(8, self.v8_unique)
+        self.guarded(10, self.v10_shares)
+        self.guarded(11, self.v11_decryption)
+        self.guarded(12, self.v12_results)
+        self.guarded(13, self.v13_challenged)
+        return Report([self.steps[n] for n in sorted(self.steps)])
+
+    # V1
+    def v1_parameters(self, step: StepResult) -> None:
+        r = self.record
+        if r.group_name != GROUP_NAME:
+            step.fail("parameters.group", f"must be {GROUP_NAME!r}")
+        if r.generator != group.G:
+            step.fail("parameters.generator", "is not the standard secp256k1 generator")
+        if r.protocol != hashing.PROTOCOL_VERSION.decode():
+            step.fail("parameters.protocol", f"must be {hashing.PROTOCOL_VERSION.decode()!r}")
+        if not 1 <= r.threshold <= r.trustees:
+            step.fail("parameters", f"threshold {r.threshold} must be in 1..{r.trustees}")
+        if r.hashes["parameter_hash"] != hashing.parameter_hash():
+            step.fail("hashes.parameter_hash", "does not match H_P recomputed from the parameters")
+        step.checked = f"{r.trustees} trustees, threshold {r.threshold}"
+
+    # V2
+    def v2_manifest(self, step: StepResult) -> None:
+        r = self.record
+        h_p = r.hashes["parameter_hash"]
+        h_m = hashing.manifest_hash(h_p, r.manifest.canonical_bytes())
+        if r.hashes["manifest_hash"] != h_m:
+            step.fail("hashes.manifest_hash", "does not match H_M of the published manifest")
+        h_b = hashing.election_base_hash(h_p, r.hashes["manifest_hash"], r.trustees, r.threshold)
+        if r.hashes["base_hash"] != h_b:
+            step.fail("hashes.base_hash", "does not match H_B recomputed from H_P, H_M, n, t")
+        step.checked = f"{len(r.manifest.contests)} contests"
+
+    # V3
+    def v3_trustees(self, step: StepResult) -> None:
+        ceremony = self.record.ceremony
+        params = ceremony.params
+        indices = list(params.indices)
+        if [a.index for a in ceremony.announcements] != indices:
+            step.fail("ceremony.announcements", f"must list trustees {indices} in order")
+        if [c.index for c in ceremony.commitments] != indices:
+            step.fail("ceremony.commitments", f"must list trustees {indices} in order")
+        for ann in ceremony.announcements:
+            try:
+                verify_announcement(params, ann)
+            except CeremonyError as exc:
+                step.fail(f"trustee {ann.index} announcement", str(exc))
+        batch = BatchVerifier()
+        for msg in ceremony.commitments:
+            batch.add(
+                f"trustee {msg.index} commitments", lambda msg=msg: _ceremony_equations(params, msg)
+            )
+        if not batch.verify():
+            for ref, why in batch.bad_items():
+                step.fail(str(ref), f"coefficient commitments or their proofs are invalid ({why})")
+        step.checked = f"{len(ceremony.announcements)} trustees, {sum(len(c.proofs) for c in ceremony.commitments)} coefficient proofs"
+
+    # V4
+    def v4_complaints(self, step: StepResult) -> None:
+        ceremony = self.record.ceremony
+        verdicts = []
+        for i, complaint in enumerate(ceremony.complaints):
+            try:
+                verdicts.append(ceremony_verdict(self.record, complaint))
+            except CryptoError as exc:
+                step.fail(f"ceremony.complaints[{i}]", f"cannot be judged: {exc}")
+        self.qualified = [
+            i for i in ceremony.params.indices if i not in {v.guilty for v in verdicts if v.upheld}
+        ]
+        if len(self.qualified) < ceremony.params.threshold:
+            step.fail(
+                "ceremony",
+                f"only {len(self.qualified)} qualified trustees, threshold is {ceremony.params.threshold}",
+            )
+        upheld = sorted({v.guilty for v in verdicts if v.upheld})
+        step.checked = f"{len(ceremony.complaints)} complaints" + (
+            f", disqualified {upheld}" if upheld else ""
+        )
+
+    # V5
+    def v5_joint_key(self, step: StepResult) -> None:
+        r = self.record
+        by_index = r.ceremony.commitments_by_index
+        qualified = [i for i in self.qualified if i in by_index]
+        expected = group.sum_points([by_index[i].commitments[0] for i in qualified])
+        if expected != r.joint_key:
+            step.fail(
+                "joint_key", "is not the sum of the qualified trustees' constant-term commitments"
+            )
+        commitments = [c for i in qualified for c in by_index[i].commitments]
+        h_e = hashing.extended_base_hash(r.hashes["base_hash"], r.joint_key, commitments)
+        if r.hashes["extended_hash"] != h_e:
+            step.fail(
+                "hashes.extended_hash",
+                "does not match H_E recomputed from H_B, K and the commitments",
+            )
+        step.checked = f"qualified trustees {qualified}"
+
+    # V6, V7, V9 share one pass over the ballots
+    def v6_to_v9_ballots(self, _: StepResult) -> None:
+        r = self.record
+        v6, v7, v9 = self.steps[6], self.steps[7], self.steps[9]
+        common = {
+            "backend": group.get_backend().name,
+            "manifest": r.manifest.to_json(),
+            "joint_key": r.joint_key.hex(),
+            "hashes": {k: v.hex() for k, v in r.hashes.items()},
+        }
+        entries = [(i, c.ballot, c.weight) for i, c in enumerate(r.cast)]
+        results = _run_chunks(common, entries, self.chunk_size, self.jobs)
+        chunks = len(results)
+        totals: dict[SelectionKey, Ciphertext] = {}
+        for result in results:
+            for obj, why in result["structure"]:
+                v6.fail(obj, why)
+            for obj, why in result["proofs"]:
+                v7.fail(obj, why)
+            for key, (a, b) in result["sums"].items():
+                contest_id, option_id = key.split("\x00")
+                part = Ciphertext(_point_from(a), _point_from(b))
+                k = (contest_id, option_id)
+                totals[k] = totals[k] + part if k in totals else part
+        v6.checked = v7.checked = (
+            f"{len(r.cast)} cast ballots in {chunks} chunks, {max(1, min(self.jobs, chunks))} processes"
+        )
+        if r.tally.ballot_count != len(r.cast):
+            v9.fail(
+                "tally.ballot_count",
+                f"is {r.tally.ballot_count}, the record has {len(r.cast)} cast ballots",
+            )
+        for k in selection_keys(r.manifest):
+            expected = totals.get(k, Ciphertext(group.IDENTITY, group.IDENTITY))
+            published = r.tally.ciphertexts[k]
+            if expected.alpha != published.alpha or expected.beta != published.beta:
+                v9.fail(
+                    f"tally {k[0]}/{k[1]}",
+                    "is not the (weighted) sum of the cast ballots' ciphertexts",
+                )
+        v9.checked = f"{len(r.tally.ciphertexts)} aggregate ciphertexts"
+
+    # V8
+    def v8_unique(self, step: StepResult) -> None:
+        r = self.record
+        seen_ids: dict[str, int] = {}
+        seen_codes: dict[bytes, int] = {}
+        seen_alphas: dict[Point, int] = {}
+        for i, c in enumerate(r.cast):
+            b = c.ballot
+            name = _ballot_name(i, b.ballot_id)
+            if b.ballot_id in seen_ids:
+                step.fail(name, f"duplicate ballot id (also ballots.cast[{seen_ids[b.ballot_id]}])")
+            seen_ids.setdefault(b.ballot_id, i)
+            if b.code in seen_codes:
+                step.fail(
+                    name, f"duplicate confirmation code (also ballots.cast[{seen_codes[b.code]}])"
+                )
+            seen_codes.setdefault(b.code, i)
+            for contest in b.contests:
+                for sel in contest.selections:
+                    first = seen_alphas.setdefault(sel.ciphertext.alpha, i)
+                    if first != i:
+                        step.fail(
+                            name,
+                            f"{contest.contest_id}/{sel.option_id} reuses a ciphertext of ballots.cast[{first}]",
+                        )
+        for i, ch in enumerate(r.challenged):
+            b = ch.ballot
+            if b.ballot_id in seen_ids or b.code in seen_codes:
+                step.fail(
+                    f"challenged ballot {b.ballot_id!r} (ballots.challenged[{i}])", "was also cast"
+                )
+        step.checked = f"{len(r.cast)} cast, {len(r.challenged)} challenged"
+
+    # V10
+    def v10_shares(self, step: StepResult) -> None:
+        r = self.record
+        context = r.hashes["extended_hash"]
+        by_index = r.ceremony.commitments_by_index
+        qualified = [i for i in self.qualified if i in by_index]
+        from .dkg import verification_key  # noqa: PLC0415
+
+        seen: set[int] = set()
+        for i, share in enumerate(r.tally_shares):
+            name = f"trustee {share.trustee} (tally_shares[{i}])"
+            if share.trustee in seen:
+                step.fail(name, "more than one tally share from this trustee")
+                continue
+            seen.add(share.trustee)
+            if share.trustee not in qualified:
+                step.fail(name, "is not a qualified trustee")
+                continue
+            key = verification_key(by_index, qualified, share.trustee)
+            try:
+                verify_tally_share(context, key, r.tally, share)
+            except PartialDecryptionError as exc:
+                step.fail(name, str(exc))
+                continue
+            self.valid_share_trustees.add(share.trustee)
+        if len(self.valid_share_trustees) < r.threshold:
+            step.fail(
+                "tally_shares",
+                f"{len(self.valid_share_trustees)} valid shares, threshold is {r.threshold}",
+            )
+        absent = sorted(set(qualified) - seen)
+        step.checked = f"{len(r.tally_shares)} shares" + (
+            f", absent trustees {absent}" if absent else ""
+        )
+
+    # V11
+    def v11_decryption(self, step: StepResult) -> None:
+        r = self.record
+        used = list(r.result_trustees)
+        if len(set(used)) != len(used) or len(used) < r.threshold:
+            step.fail("results.trustees", f"must list at least t={r.threshold} distinct trustees")
+            return
+        bad = [j for j in used if j not in self.valid_share_trustees]
+        if bad:
+            step.fail("results.trustees", f"trustees {bad} have no valid tally share")
+            return
+        shares = {s.trustee: s for s in r.tally_shares if s.trustee in used}
+        for k in selection_keys(r.manifest):
+            partials = {j: shares[j].partials[k].share for j in used}
+            if not check_result(r.tally.ciphertexts[k], partials, r.results[k]):
+                step.fail(
+                    f"result {k[0]}/{k[1]}",
+                    f"count {r.results[k]} is not what the tally decrypts to",
+                )
+        step.checked = f"{len(r.results)} counts, trustees {used}"
+
+    # V12
+    def v12_results(self, step: StepResult) -> None:
+        r = self.record
+        total_weight = sum(c.weight for c in r.cast)
+        for contest in r.manifest.contests:
+            counts = [r.results[(contest.id, o.id)] for o in contest.options]
+            for option, count in zip(contest.options, counts, strict=True):
+                if not 0 <= count <= contest.max_value * total_weight:
+                    step.fail(
+                        f"result {contest.id}/{option.id}",
+                        f"count {count} outside [0, {contest.max_value * total_weight}]",
+                    )
+            lo, hi = contest.limit
+            weighted = sum(w * n for w, n in zip(contest.weights, counts, strict=True))
+            if not lo * total_weight <= weighted <= hi * total_weight:
+                step.fail(
+                    f"contest {contest.id}",
+                    f"weighted total {weighted} outside [{lo * total_weight}, {hi * total_weight}] for {total_weight} votes",
+                )
+        step.checked = f"{len(r.manifest.contests)} contests"
+
+    # V13
+    def v13_challenged(self, step: StepResult) -> None:
+        ctx = self.record.context
+        for i, ch in enumerate(self.record.challenged):
+            try:
+                verify_challenged_ballot(ctx, ch)
+            except CryptoError as exc:
+                step.fail(
+                    f"challenged ballot {ch.ballot.ballot_id!r} (ballots.challenged[{i}])", str(exc)
+                )
+        step.checked = f"{len(self.record.challenged)} challenged ballots"
+
+
+def _ceremony_equations(params: Any, msg: Any) -> list[Any]:
+    from .errors import ProofError  # noqa: PLC0415
+
+    try:
+        return commitment_equations(params, msg)
+    except CeremonyError as exc:
+        raise ProofError(str(exc)) from None
+
+
+def ceremony_verdict(record: ElectionRecord, complaint: Any) -> Any:
+    from .dkg import judge_complaint  # noqa: PLC0415
+
+    ceremony = record.ceremony
+    return judge_complaint(
+        ceremony.params, ceremony.announcements_by_index, ceremony.commitments_by_index, complaint
+    )
+
+
+def verify_record(
+    record: ElectionRecord, *, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK
+) -> Report:
+    """Run V1..V13 on a loaded record (with the currently selected group backend)."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be positive")
+    return _Verification(record, jobs, chunk_size).run()
+
+
+def decode_jobs(jobs: int) -> int:
+    """Worker processes worth using to decode the record's ballots with the current backend.
+
+    py-ecc decompresses points with a modular square root in Python (most of the loading
+    time), so parallel decoding pays; libsecp256k1 decodes faster than decoded ballots can be
+    shipped back from a worker, so the native backend decodes in the main process.
+    """
+    return jobs if group.get_backend().name == "py-ecc" else 1
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m civic_votecrypto.verifier",
+        description="Verify a Civic election record (steps V1-V13).",
+    )
+    parser.add_argument("record", help="path to the election record JSON")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: CPU count)",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=DEFAULT_CHUNK, help="ballots per work unit"
+    )
+    parser.add_argument(
+        "--backend", choices=group.BACKEND_NAMES, default="py-ecc", help="group arithmetic backend"
+    )
+    args = parser.parse_args(argv)
+    if args.jobs < 1 or args.chunk_size < 1:
+        print("error: --jobs and --chunk-size must be positive", file=sys.stderr)
+        return 2
+    try:
+        group.set_backend(args.backend)
+    except ImportError as exc:
+        print(f"error: backend {args.backend} unavailable: {exc}", file=sys.stderr)
+        return 2
+    try:
+        record = load(args.record, jobs=decode_jobs(args.jobs))
+    except RecordError as exc:
+        print(f"error: cannot load election record: {exc}", file=sys.stderr)
+        return 2
+    report = verify_record(record, jobs=args.jobs, chunk_size=args.chunk_size)
+    print(f"Election {record.manifest.election_id!r}: {record.manifest.title}")
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
