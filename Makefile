@@ -69,8 +69,10 @@ test-python:
 test-js:
 	@if ls tests/js/*.test.mjs >/dev/null 2>&1; then node --test tests/js/; else echo "no JavaScript tests yet"; fi
 
+## make lint: ruff, and the import contracts of pyproject.toml ([tool.importlinter]).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
