@@ -5,5 +5,5 @@ Core (docs/protocol.md): ``group`` (secp256k1, strict encodings, py-ecc / native
 ``manifest``, ``ballot`` (encryption, verification, Benaloh challenge), ``vectors``,
 ``native`` (libsecp256k1 backend), ``hash_to_curve`` (RFC 9380, for derived generators).
 Trustees (docs/protocol-trustees.md): ``dkg``, ``decryption``, ``dlog``, ``record``,
-``verifier``, ``trustee_file``.
+``verifier``, ``trustee_file``, ``election`` (H_B from a manifest and (n, t)), ``trustee`` (CLI).
 """
