@@ -8,8 +8,11 @@ MANAGE := $(PY) manage.py
 export DJANGO_SETTINGS_MODULE := civic.settings
 CONTRACT_ARTIFACT := ledger/anchoring/artifacts/CivicAnchor.json
 BOOTH_WORKER_BUNDLE := voting/static/voting/build/booth_worker.js
+OBSERVER_VENV := var/observer-venv
+PURE_PROJECTS := civic_tlog/pyproject.toml civic_votecrypto/pyproject.toml civic_observer/pyproject.toml
+PURE_SOURCES := $(wildcard civic_tlog/*.py civic_votecrypto/*.py civic_observer/*.py)
 
-.PHONY: system-packages browser-packages translations setup run test test-python test-js lint format bench migrate messages clean
+.PHONY: system-packages browser-packages translations setup run test test-python test-js test-observer-standalone lint format bench migrate messages clean
 
 ## set-up: system packages, Python venv, npm packages, translations
 setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) $(BOOTH_WORKER_BUNDLE) translations
@@ -60,14 +63,39 @@ migrate: setup
 run: migrate
 	DEBUG=$${DEBUG:-1} bash scripts/run_demo.sh
 
-## make test: the whole suite (pytest and the JavaScript tests).
-test: setup browser-packages test-python test-js
+## make test: the whole suite (pytest, the JavaScript tests, the observer installed on its own).
+test: setup browser-packages test-python test-js test-observer-standalone
 
 test-python:
 	$(PY) -m pytest
 
 test-js:
 	@if ls tests/js/*.test.mjs >/dev/null 2>&1; then node --test tests/js/; else echo "no JavaScript tests yet"; fi
+
+# The observer installs by itself: a venv with only `pip install ./civic_observer` (which brings
+# civic_tlog and civic_votecrypto from their folders) and pytest; Django must not be importable
+# there, the console scripts must run, and the observer's and civic_tlog's tests pass in it.
+# The venv is rebuilt when a pyproject.toml of the pure packages changes; when only their code
+# changes, the three packages are reinstalled into it.
+test-observer-standalone: $(OBSERVER_VENV)/.installed
+	@if (cd var && observer-venv/bin/python -c "import django") 2>/dev/null; then \
+	  echo "django is importable in $(OBSERVER_VENV): the observer must not need it"; exit 1; fi
+	cd var && observer-venv/bin/python ../tests/observer/check_install.py
+	cd var && for script in civic-observer civic-trustee civic-verify; do \
+	  observer-venv/bin/$$script --help >/dev/null || exit 1; done
+	$(OBSERVER_VENV)/bin/pytest -q -c tests/observer/standalone.ini --confcutdir=tests/observer \
+	  tests/observer tests/tlog
+
+$(OBSERVER_VENV)/.created: $(PURE_PROJECTS)
+	rm -rf $(OBSERVER_VENV)
+	$(PYTHON) -m venv $(OBSERVER_VENV)
+	$(OBSERVER_VENV)/bin/pip install --quiet ./civic_observer pytest==9.2.0
+	touch $@
+
+$(OBSERVER_VENV)/.installed: $(OBSERVER_VENV)/.created $(PURE_SOURCES)
+	$(OBSERVER_VENV)/bin/pip install --quiet --no-deps --force-reinstall \
+	  ./civic_tlog ./civic_votecrypto ./civic_observer
+	touch $@
 
 ## make lint: ruff, and the import contracts of pyproject.toml ([tool.importlinter]).
 lint: $(VENV)/.installed

@@ -20,7 +20,7 @@ from civic_observer.receipt import ReceiptFormatError, parse_receipt, verify_rec
 from civic_observer.state import StateError, init_state, resolve_state_dir
 from civic_tlog import note
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2  # 3 (server trouble) comes from follower.follow
 
 
 class UsageError(Exception):

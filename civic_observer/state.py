@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from civic_tlog import merkle, note
+from civic_tlog import note
 
 DEFAULT_STATE_DIR = Path("var") / "observer"
 KEY_FILE = "observer.key"
@@ -221,15 +221,6 @@ class Store:
         names = [r[0] for r in self.db.execute("SELECT DISTINCT log FROM checkpoints")]
         latest = {name: self.latest_checkpoint(name) for name in names}
         return {name: cp for name, cp in latest.items() if cp is not None}
-
-    def origin_of(self, log: str) -> str | None:
-        pinned = self.pinned_log(log)
-        return pinned[0] if pinned else None
-
-
-def mirrored_root(hashes: Sequence[bytes], size: int) -> bytes:
-    return merkle.root_from_leaf_hashes(hashes[:size])
-
 
 def write_evidence(state: Path, log: str, kind: str, payload: dict) -> Path:
     """Save a misbehaviour report; never overwrite an earlier one."""

@@ -37,12 +37,10 @@ from .hashing import (
 )
 from .manifest import ID_MAX, Contest, Manifest, is_identifier
 from .proofs import (
-    Equation,
     RangeProof,
     Term,
     check_range_challenge,
     prove_range,
-    range_equations,
     range_weighted,
     verify_range,
 )
@@ -443,52 +441,6 @@ def verify_ballot(ctx: ElectionContext, ballot: EncryptedBallot) -> None:
         )  # fmt: skip
 
 
-def ballot_equations(ctx: ElectionContext, ballot: EncryptedBallot) -> list[Equation]:
-    """All group equations of a ballot, with the limit proof's aggregate expanded into the
-    selection ciphertexts so a batch multiplies no extra points (hash checks done here)."""
-    try:
-        check_structure(ctx, ballot)
-    except BallotError as exc:
-        raise ProofError(str(exc)) from exc
-    h_e, key = ctx.extended_hash, ctx.joint_key
-    equations: list[Equation] = []
-    for enc, contest in zip(ballot.contests, ctx.manifest.contests, strict=True):
-        for sel in enc.selections:
-            equations.extend(
-                range_equations(
-                    h_e,
-                    key,
-                    sel.ciphertext,
-                    sel.proof,
-                    0,
-                    contest.max_value,
-                    tag=Tag.RANGE_CHALLENGE,
-                    label=selection_label(ballot.ballot_id, contest.id, sel.option_id),
-                )  # fmt: skip
-            )
-        lo, hi = contest.limit
-        cts = [s.ciphertext for s in enc.selections]
-        total_ct = _contest_aggregate(contest, cts)
-        limit_eqs = range_equations(
-            h_e, key, total_ct, enc.limit_proof, lo, hi,
-            tag=Tag.LIMIT_CHALLENGE, label=limit_label(ballot.ballot_id, contest.id),
-        )  # fmt: skip
-        expansion = {
-            total_ct.alpha: [(w, c.alpha) for w, c in zip(contest.weights, cts, strict=True)],
-            total_ct.beta: [(w, c.beta) for w, c in zip(contest.weights, cts, strict=True)],
-        }
-        for eq in limit_eqs:
-            expanded: Equation = []
-            for k, point in eq:
-                parts = expansion.get(point) if point not in (group.G, key) else None
-                if parts is None:
-                    expanded.append((k, point))
-                else:
-                    expanded.extend((k * w % N, p) for w, p in parts)
-            equations.append(expanded)
-    return equations
-
-
 def ballot_term_count(manifest: Manifest) -> int:
     """Points one ballot adds to a batch: a_j, b_j of every proof branch, alpha and beta of every
     selection (sizes the batch so large ones go to the bucket multi-scalar multiplication)."""
@@ -499,7 +451,7 @@ def ballot_term_count(manifest: Manifest) -> int:
 
 
 def ballot_weigher(ctx: ElectionContext, ballot: EncryptedBallot) -> Weigher:
-    """The same checks as ``ballot_equations`` for ``BatchVerifier.add_weighted``: hash-level
+    """Every check of a ballot, for ``BatchVerifier.add_weighted``: hash-level
     checks now (ProofError), then a function giving Σ z_e·(equation e) for any weights.
 
     Faster than equations: each selection's alpha and beta get one merged coefficient (its own

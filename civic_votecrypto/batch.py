@@ -27,10 +27,6 @@ Weigher = Callable[[Callable[[], int]], tuple[list[Term], list[Term]]]
 fixed base, all other terms). Called again with fresh weights when bisecting."""
 
 
-def random_weight() -> int:
-    return secrets.randbits(WEIGHT_BITS) | 1
-
-
 GLV_LAMBDA = 0x5363AD4CC05C30E0A5261C028812645A122E22EA20816678DF02967C1B23BD72
 """The secp256k1 endomorphism eigenvalue: λ·(x, y) = (β·x, y)."""
 

@@ -154,16 +154,6 @@ class TrusteeAnnouncement:
         )
 
 
-def announcement_equations(params: CeremonyParameters, ann: TrusteeAnnouncement) -> list[Equation]:
-    params.check_index(ann.index)
-    return schnorr_equations(
-        params.base_hash,
-        ann.communication_key,
-        ann.proof,
-        label=_announcement_label(ann.index, ann.name),
-    )
-
-
 def verify_announcement(params: CeremonyParameters, ann: TrusteeAnnouncement) -> None:
     params.check_index(ann.index)
     try:

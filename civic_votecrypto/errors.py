@@ -23,3 +23,7 @@ class ProofError(CryptoError):
 
 class BallotError(CryptoError):
     """A ballot, selection or manifest is inconsistent with the rules of its contest."""
+
+
+class ElectionParametersError(CryptoError):
+    """An election's trustee count and threshold cannot make a ceremony (not 1 <= t <= n)."""

@@ -538,10 +538,6 @@ def add(a: Point, b: Point) -> Point:
     return _backend.add(a, b)
 
 
-def neg(a: Point) -> Point:
-    return -a
-
-
 def mul(point: Point, k: int) -> Point:
     """k·point with a generic (no precomputation) algorithm."""
     return _backend.mul(point, k)

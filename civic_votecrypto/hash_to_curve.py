@@ -15,7 +15,6 @@ from .group import P, Point
 from .hashing import hash_to_field
 
 RO_SUITE = b"secp256k1_XMD:SHA-256_SSWU_RO_"
-NU_SUITE = b"secp256k1_XMD:SHA-256_SSWU_NU_"
 
 _A = 0x3F8731ABDD661ADCA08A5558F0F5D272E953D363CB6F0E5D405447C01A444533
 _B = 1771

@@ -101,10 +101,6 @@ def hash_to_field(
 
 
 # -- fixed-length encodings ---------------------------------------------------------------
-def enc_u8(value: int) -> bytes:
-    return value.to_bytes(1, "big")
-
-
 def enc_u32(value: int) -> bytes:
     if not 0 <= value < 2**32:
         raise ValueError("u32 out of range")
@@ -124,10 +120,6 @@ def enc_bytes(data: bytes) -> bytes:
 
 def enc_str(text: str) -> bytes:
     return enc_bytes(text.encode("utf-8"))
-
-
-def enc_point(point: Point) -> bytes:
-    return point.encode()
 
 
 def enc_points(points: Sequence[Point]) -> bytes:

@@ -45,7 +45,6 @@ from .decryption import (
 )
 from .dkg import (
     CeremonyError,
-    CeremonyParameters,
     CeremonyTranscript,
     Complaint,
     Trustee,
@@ -53,7 +52,8 @@ from .dkg import (
     TrusteeCommitments,
     TrusteeKeyShare,
 )
-from .errors import CryptoError
+from .election import Election, election_from_manifest
+from .errors import CryptoError, ElectionParametersError
 from .group import scalar_from_hex, scalar_hex
 from .manifest import Manifest
 
@@ -82,42 +82,12 @@ class Rejected(Exception):
 
 
 # -- election identity ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Election:
-    """What every message and key file of one ceremony must agree on."""
-
-    election_id: str
-    base_hash: bytes
-    trustees: int
-    threshold: int
-
-    @property
-    def params(self) -> CeremonyParameters:
-        return CeremonyParameters(self.trustees, self.threshold, self.base_hash)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "election_id": self.election_id,
-            "base_hash": self.base_hash.hex(),
-            "trustees": self.trustees,
-            "threshold": self.threshold,
-        }
-
-
-def election_from_manifest(manifest: Manifest, trustees: int, threshold: int) -> Election:
-    """H_B from the manifest and (n, t): the hash every ceremony proof is bound to."""
+def election_for(manifest: Manifest, trustees: int, threshold: int) -> Election:
+    """The library's election identity, with a bad (n, t) told to the trustee as unusable input."""
     try:
-        CeremonyParameters(trustees, threshold, bytes(32))
-    except ValueError as exc:
+        return election_from_manifest(manifest, trustees, threshold)
+    except ElectionParametersError as exc:
         raise BadInput(str(exc)) from None
-    h_p = hashing.parameter_hash()
-    h_m = hashing.manifest_hash(h_p, manifest.canonical_bytes())
-    return Election(
-        manifest.election_id,
-        hashing.election_base_hash(h_p, h_m, trustees, threshold),
-        trustees,
-        threshold,
-    )
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -483,7 +453,7 @@ def _check_own_announcement(messages: Messages, trustee: Trustee) -> None:
 # -- subcommands ----------------------------------------------------------------------------
 def cmd_ceremony_start(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.manifest)
-    election = election_from_manifest(manifest, args.trustees, args.threshold)
+    election = election_for(manifest, args.trustees, args.threshold)
     try:
         election.params.check_index(args.index)
     except CeremonyError as exc:
@@ -703,7 +673,7 @@ def load_tally(path: str) -> TallyInput:
 def _check_tally_election(tally: TallyInput, election: Election, what: str) -> None:
     if tally.manifest.election_id != election.election_id:
         raise BadInput(f"the tally is for election {tally.manifest.election_id!r}, not {what}")
-    recomputed = election_from_manifest(tally.manifest, election.trustees, election.threshold)
+    recomputed = election_for(tally.manifest, election.trustees, election.threshold)
     if recomputed.base_hash != election.base_hash or tally.base_hash != election.base_hash:
         raise BadInput(f"the tally's manifest or base hash does not match {what}")
 

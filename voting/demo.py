@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 
 from civic_votecrypto import dkg
+from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
-from civic_votecrypto.trustee import election_from_manifest
 from voting import services
 from voting.models import Election
 

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from civic_votecrypto import record
 from civic_votecrypto.dkg import CeremonyError, CeremonyTranscript
+from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
-from civic_votecrypto.trustee import election_from_manifest
 from ledger.services import record_city_event
 from voting.models import Election
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import rfc8785
 
-from civic_votecrypto import decryption, dkg, dlog, group, hashing, trustee_file, vectors_trustees
+from civic_votecrypto import decryption, dkg, dlog, group, hashing, trustee_file
 from civic_votecrypto.decryption import EncryptedTally, TallyShare
 from civic_votecrypto.dkg import (
     CeremonyError,
@@ -32,6 +32,7 @@ from civic_votecrypto.group import Point, scalar_from_hex, scalar_hex
 from civic_votecrypto.hashing import DeterministicScalars
 from civic_votecrypto.manifest import Manifest
 from civic_votecrypto.proofs import prove_equality, prove_schnorr
+from tests.vectors.generators import trustees as vectors_trustees
 
 VECTOR_DIR = Path(__file__).resolve().parents[1] / "vectors" / "trustees"
 BACKENDS = ["py-ecc", "native"]

@@ -11,11 +11,12 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from civic_votecrypto import ballot as B
-from civic_votecrypto import elgamal, group, hashing, proofs, vectors
+from civic_votecrypto import elgamal, group, hashing, proofs
 from civic_votecrypto.errors import BallotError, CryptoError, EncodingError, ProofError
 from civic_votecrypto.group import Point, scalar_from_hex
 from civic_votecrypto.hashing import DeterministicScalars
 from civic_votecrypto.manifest import Manifest
+from tests.vectors.generators import core as vectors
 
 VECTOR_DIR = Path(__file__).resolve().parents[1] / "vectors"
 

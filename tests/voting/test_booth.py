@@ -15,9 +15,9 @@ from civic.roles import Role
 from civic.services import create_user_with_role
 from civic_votecrypto import dkg
 from civic_votecrypto.ballot import decode_ballot, verify_ballot
+from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.errors import CryptoError
 from civic_votecrypto.manifest import Manifest
-from civic_votecrypto.trustee import election_from_manifest
 from identity.models import ElectionSigningKey
 from ledger.models import OutboxEntry
 from tests.support import REPO_ROOT

@@ -7,7 +7,7 @@ absent trustee, baby-step giant-step values and a trustee secret file with a fix
 nonce. Running the generator twice gives identical bytes; ``tests/crypto/test_trustee_vectors.py``
 checks the committed files are reproduced exactly and that every vector verifies. Usage::
 
-    python -m civic_votecrypto.vectors_trustees --out tests/vectors/trustees [--check]
+    python -m tests.vectors.generators.trustees --out tests/vectors/trustees [--check]
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from typing import Any
 
 import rfc8785
 
-from . import decryption, dkg, dlog, elgamal, group, hashing, trustee_file
-from .decryption import EncryptedTally, SelectionKey, encode_per_selection
-from .dkg import CeremonyParameters, Complaint, Trustee
-from .group import N, Point, scalar_hex
-from .hashing import DeterministicScalars
-from .manifest import Manifest
-from .proofs import prove_equality
-from .vectors import build_files, flip_scalar_hex, generator_main
-from .vectors import render as render  # re-exported: the tests render trustee vectors
+from civic_votecrypto import decryption, dkg, dlog, elgamal, group, hashing, trustee_file
+from civic_votecrypto.decryption import EncryptedTally, SelectionKey, encode_per_selection
+from civic_votecrypto.dkg import CeremonyParameters, Complaint, Trustee
+from civic_votecrypto.group import N, Point, scalar_hex
+from civic_votecrypto.hashing import DeterministicScalars
+from civic_votecrypto.manifest import Manifest
+from civic_votecrypto.proofs import prove_equality
+from tests.vectors.generators.core import build_files, flip_scalar_hex, generator_main
+from tests.vectors.generators.core import (
+    render as render,  # re-exported: the tests render trustee vectors
+)
 
 RNG_LABEL = "vectors"
 TRUSTEES = 3
@@ -497,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     return generator_main(
         argv,
         build_vectors,
-        prog="python -m civic_votecrypto.vectors_trustees",
+        prog="python -m tests.vectors.generators.trustees",
         description=__doc__.splitlines()[0],
         what="trustee vectors",
     )

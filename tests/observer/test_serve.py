@@ -12,7 +12,7 @@ import pytest
 from civic_observer.cli import main
 from civic_observer.server import ObserverHTTPServer
 from civic_tlog import note
-from tests.ledger.observer_fakes import FakeCivic, FakeLog, running
+from tests.observer.observer_fakes import FakeCivic, FakeLog, running
 
 
 @pytest.fixture

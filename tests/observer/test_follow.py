@@ -13,7 +13,7 @@ import pytest
 from civic_observer.cli import main
 from civic_observer.state import Store
 from civic_tlog import merkle, note, tiles
-from tests.ledger.observer_fakes import FakeCivic, FakeLog, civic_entry, running
+from tests.observer.observer_fakes import FakeCivic, FakeLog, civic_entry, running
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Everything is derived from fixed seeds, so running the generator twice gives ide
 the Python tests check the committed files are reproduced exactly and verify, and the
 JavaScript twin must reproduce them byte for byte. Usage::
 
-    python -m civic_votecrypto.vectors --out tests/vectors
+    python -m tests.vectors.generators.core --out tests/vectors
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import ballot as ballot_mod
-from . import elgamal, group, hashing, proofs
-from .errors import CryptoError
-from .group import G, N, P, Point, scalar_hex
-from .hashing import DeterministicScalars, Tag
-from .manifest import Manifest
+from civic_votecrypto import ballot as ballot_mod
+from civic_votecrypto import elgamal, group, hashing, proofs
+from civic_votecrypto.errors import CryptoError
+from civic_votecrypto.group import G, N, P, Point, scalar_hex
+from civic_votecrypto.hashing import DeterministicScalars, Tag
+from civic_votecrypto.manifest import Manifest
 
 FORMAT = "civic-vectors-v1"
 
