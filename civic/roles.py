@@ -74,12 +74,3 @@ class IsOfficial(_HasRole):
     role = Role.OFFICIAL
     message = "This endpoint is for city officials."
 
-
-class IsTrustee(_HasRole):
-    role = Role.TRUSTEE
-    message = "This endpoint is for trustees."
-
-
-class IsObserver(_HasRole):
-    role = Role.OBSERVER
-    message = "This endpoint is for observers."
