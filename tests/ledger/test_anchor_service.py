@@ -283,11 +283,11 @@ def test_receipt_anchor_names_first_final_anchor_with_consistency_proof(
     )
     assert anchor_candidates(test_chain.chain.chain_id(), test_chain.chain.contract.address) == []
     # The receipts the API hands out name that anchor too.
-    from ledger import selectors as ledger_selectors
+    from ledger.anchoring import receipts
     from ledger.models import Entry
 
     fresh = Log.objects.get(name="city")  # `log` above was read before the tree grew
-    served = ledger_selectors.receipt(fresh, Entry.objects.get(log=fresh, index=0))
+    served = receipts.receipt(fresh, Entry.objects.get(log=fresh, index=0))
     assert served is not None and served["anchor"] is not None
     assert served["anchor"]["tree_size"] == 7
     assert served["anchor"]["transaction_hash"] == anchor["transaction_hash"]
