@@ -106,7 +106,9 @@ def inclusion_proof(log: Log, index: int, size: int) -> list[bytes]:
     if size > log.tree_size:
         raise BeyondTree(f"tree size {size} is beyond this log's {log.tree_size} entries")
     needed = tree.tiles_needed(lambda f: merkle.inclusion_proof_from(index, size, f))
-    return merkle.inclusion_proof_from(index, size, tile_store.prefetched_hashes(log, needed).subtree_hash)
+    return merkle.inclusion_proof_from(
+        index, size, tile_store.prefetched_hashes(log, needed).subtree_hash
+    )
 
 
 def consistency_proof(log: Log, old: int, new: int) -> list[bytes]:
@@ -115,7 +117,9 @@ def consistency_proof(log: Log, old: int, new: int) -> list[bytes]:
     if new > log.tree_size:
         raise BeyondTree(f"tree size {new} is beyond this log's {log.tree_size} entries")
     needed = tree.tiles_needed(lambda f: merkle.consistency_proof_from(old, new, f))
-    return merkle.consistency_proof_from(old, new, tile_store.prefetched_hashes(log, needed).subtree_hash)
+    return merkle.consistency_proof_from(
+        old, new, tile_store.prefetched_hashes(log, needed).subtree_hash
+    )
 
 
 def root_at(log: Log, size: int) -> bytes:

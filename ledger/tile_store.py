@@ -68,4 +68,3 @@ def stored_tile(log: Log, level: int, index: int) -> bytes:
     """One tile's stored bytes (empty when the row does not exist yet)."""
     data = Tile.objects.filter(log=log, level=level, index=index).values_list("hashes", flat=True)
     return bytes(data[0]) if data else b""
-

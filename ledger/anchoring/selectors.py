@@ -120,9 +120,7 @@ def _ask_current_chain() -> tuple[tuple[Any, ...], ChainIdentity | None]:
     if not config.enabled:
         return key, None
     try:
-        chain = chain_from_config(
-            config, with_key=False, timeout_s=min(config.rpc_timeout_s, 3.0)
-        )
+        chain = chain_from_config(config, with_key=False, timeout_s=min(config.rpc_timeout_s, 3.0))
         return key, chain.identity()
     except AnchorChainError:
         return key, None
@@ -153,7 +151,9 @@ def forget_current_chain() -> None:
     _current_chain_memo = None
 
 
-def on_chain(rows: QuerySet[CheckpointAnchor], chain: ChainIdentity | None) -> QuerySet[CheckpointAnchor]:
+def on_chain(
+    rows: QuerySet[CheckpointAnchor], chain: ChainIdentity | None
+) -> QuerySet[CheckpointAnchor]:
     """Only anchors written to ``chain`` (all of them when the current chain is unknown)."""
     if chain is None:
         return rows
@@ -176,7 +176,9 @@ def first_final_anchor_covering(
     rows = CheckpointAnchor.objects.select_related("transaction", "log").filter(
         log=log, tree_size__gte=tree_size, transaction__state=AnchorTransaction.State.FINAL
     )
-    return on_chain(rows, chain).order_by("tree_size", "transaction__block_number", "position").first()
+    return (
+        on_chain(rows, chain).order_by("tree_size", "transaction__block_number", "position").first()
+    )
 
 
 def anchor_for_receipt(log: Log, tree_size: int) -> dict[str, Any] | None:
@@ -198,9 +200,7 @@ def anchor_for_receipt(log: Log, tree_size: int) -> dict[str, Any] | None:
 def anchors_of_other_chains(chain: ChainIdentity) -> QuerySet[AnchorTransaction]:
     """Transactions still counted (signed, pending, mined, final) but recorded on a chain that is
     not ``chain``, or on an unknown one (written before chains were recorded): to re-check."""
-    return AnchorTransaction.objects.filter(
-        state__in=AnchorTransaction.COUNTING_STATES
-    ).filter(
+    return AnchorTransaction.objects.filter(state__in=AnchorTransaction.COUNTING_STATES).filter(
         ~Q(chain_id=chain.chain_id)
         | Q(genesis_hash__isnull=True)
         | ~Q(genesis_hash=chain.genesis_hash)
