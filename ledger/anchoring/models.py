@@ -39,7 +39,9 @@ class AnchorTransaction(models.Model):
     contract = models.CharField(max_length=42)
     sender = models.CharField(max_length=42)
     nonce = models.BigIntegerField()
-    tx_hash = models.CharField(max_length=66, unique=True)
+    # Unique per chain, not globally: the same signed bytes (same chain id, nonce and data) get
+    # the same hash on a fresh node of the same chain id, where they are another transaction.
+    tx_hash = models.CharField(max_length=66, db_index=True)
     raw_tx = models.BinaryField(
         help_text="Signed transaction bytes, re-broadcast after a failure or a reorg."
     )
@@ -72,6 +74,9 @@ class AnchorTransaction(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["state"], name="anchoring_tx_state")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["genesis_hash", "tx_hash"], name="anchoring_tx_unique_per_chain"
+            ),
             models.UniqueConstraint(
                 fields=["chain_id", "sender", "nonce"],
                 condition=models.Q(state__in=["signed", "pending", "mined", "final"]),
