@@ -81,7 +81,7 @@ class AnchorTransaction(models.Model):
                 fields=["chain_id", "sender", "nonce"],
                 condition=models.Q(state__in=["signed", "pending", "mined", "final"]),
                 name="anchoring_tx_one_live_per_nonce",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

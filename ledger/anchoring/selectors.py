@@ -256,9 +256,10 @@ def anchoring_health() -> dict[str, Any]:
     report["detail"] = f"anchoring to chain {report['chain_id']} at {config.contract}"
     if report["other_chain_transactions"]:
         report["detail"] += (
-            f"; {report['other_chain_transactions']} anchoring transaction(s) were written to "
-            "another chain (a reset or replaced node): they are not final here, and their "
-            "checkpoints are anchored again by the next run"
+            f"; {report['other_chain_transactions']} anchoring transaction(s) are not recorded "
+            "on this chain (written to another chain, e.g. a node started afresh, or before "
+            "chains were recorded): not final here; the next run re-checks them and anchors "
+            "their checkpoints again"
         )
     return report
 
