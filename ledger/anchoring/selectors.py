@@ -52,7 +52,7 @@ def anchor_candidates(
         witnessed = ledger_selectors.latest_witnessed_checkpoint(log)
         if witnessed is None:
             continue
-        on_chain = CheckpointAnchor.objects.filter(
+        covering = CheckpointAnchor.objects.filter(
             log=log,
             tree_size__gte=witnessed.size,
             transaction__chain_id=chain_id,
@@ -60,8 +60,8 @@ def anchor_candidates(
             transaction__state__in=AnchorTransaction.COUNTING_STATES,
         )
         if genesis_hash is not None:
-            on_chain = on_chain.filter(transaction__genesis_hash=genesis_hash)
-        covered = on_chain.exists()
+            covering = covering.filter(transaction__genesis_hash=genesis_hash)
+        covered = covering.exists()
         if not covered:
             candidates.append(
                 Candidate(log, witnessed, ledger_selectors.checkpoint_note(witnessed))
