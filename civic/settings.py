@@ -251,9 +251,12 @@ ANCHOR_KEYSTORE_FILE = os.environ.get("ANCHOR_KEYSTORE_FILE") or None
 ANCHOR_KEYSTORE_PASSWORD = os.environ.get("ANCHOR_KEYSTORE_PASSWORD") or None
 ANCHOR_CONFIRMATIONS = os.environ.get("ANCHOR_CONFIRMATIONS", "2")
 ANCHOR_RPC_TIMEOUT = os.environ.get("ANCHOR_RPC_TIMEOUT", "10")
+# Receipts and the ledger page ask the chain for its id and genesis hash at most this often.
+ANCHOR_CHAIN_CHECK_S = os.environ.get("ANCHOR_CHAIN_CHECK_S", "15")
+ANCHOR_INTERVAL_S = float(os.environ.get("ANCHOR_INTERVAL_S", "30"))
 CELERY_BEAT_SCHEDULE["anchor-witnessed-checkpoints"] = {
     "task": "anchoring.tasks.anchor_witnessed_checkpoints",
-    "schedule": float(os.environ.get("ANCHOR_INTERVAL_S", "30")),
+    "schedule": ANCHOR_INTERVAL_S,
 }
 
 CIVIC_CITY_NAME = os.environ.get("CIVIC_CITY_NAME", "Demo City")
@@ -275,6 +278,7 @@ CELERY_BEAT_SCHEDULE["identity-purge-challenges"] = {
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))
+LEDGER_SIGNER_KEYS_FILE = os.environ.get("LEDGER_SIGNER_KEYS_FILE", "")  # default var/ledger_keys.json (0600)
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,6 @@ deployment mounts it as a secret), else ``var/ledger_keys.json`` generated once 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -22,7 +21,7 @@ class SignerKeyMissing(Exception):
 
 
 def keys_file() -> Path:
-    configured = os.environ.get("LEDGER_SIGNER_KEYS_FILE")
+    configured = settings.LEDGER_SIGNER_KEYS_FILE
     return Path(configured) if configured else Path(settings.VAR_DIR) / "ledger_keys.json"
 
 

@@ -1,39 +1,26 @@
 """Read use cases of the ledger: log summaries, checkpoints, tiles, entries, proofs, receipts.
 
-Every proof is answered from tile rows (``civic_tlog.tree``) with one query for all the tiles it
-needs, so cost grows with log n, not with the number of entries.
+Every proof is answered from tile rows (``ledger.tile_store``) with one query for all the tiles
+it needs, so cost grows with log n, not with the number of entries. Receipts here are the
+ledger's own part (entry, inclusion proof, cosigned checkpoint); ``ledger.anchoring.receipts``
+adds the blockchain anchor on top.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
 
 from civic_tlog import merkle, tiles, tree
-from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer, Tile
-from ledger.sequencer import load_tiles
-from ledger.services import LedgerError, UnknownLog
+from ledger import tile_store
+from ledger.errors import BeyondTree, InvalidSizes, NotFound, UnknownLog
+from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer
 
 ENTRY_BUNDLE_WIDTH = tree.TILE_WIDTH
-
-
-class NotFound(LedgerError):
-    code, status = "not_found", 404
-
-
-class BeyondTree(LedgerError):
-    """A size, index or tile past what this log has sequenced."""
-
-    code, status = "beyond_tree", 404
-
-
-class InvalidSizes(LedgerError):
-    code = "invalid_sizes"
 
 
 def get_log(name: str) -> Log:
@@ -113,23 +100,15 @@ def log_summaries() -> list[LogSummary]:
 # -- tree reads ----------------------------------------------------------------------------------
 
 
-def tile_hashes(log: Log) -> tree.TileHashes:
-    return tree.TileHashes(lambda keys: load_tiles(log.pk, list(keys)))
-
-
-def _prefetched(log: Log, keys: Iterable[tree.TileKey]) -> tree.TileHashes:
-    hashes = tile_hashes(log)
-    hashes.prefetch(keys)
-    return hashes
-
-
 def inclusion_proof(log: Log, index: int, size: int) -> list[bytes]:
     if not 0 <= index < size:
         raise InvalidSizes(f"index {index} is not inside a tree of size {size}")
     if size > log.tree_size:
         raise BeyondTree(f"tree size {size} is beyond this log's {log.tree_size} entries")
     needed = tree.tiles_needed(lambda f: merkle.inclusion_proof_from(index, size, f))
-    return merkle.inclusion_proof_from(index, size, _prefetched(log, needed).subtree_hash)
+    return merkle.inclusion_proof_from(
+        index, size, tile_store.prefetched_hashes(log, needed).subtree_hash
+    )
 
 
 def consistency_proof(log: Log, old: int, new: int) -> list[bytes]:
@@ -138,21 +117,22 @@ def consistency_proof(log: Log, old: int, new: int) -> list[bytes]:
     if new > log.tree_size:
         raise BeyondTree(f"tree size {new} is beyond this log's {log.tree_size} entries")
     needed = tree.tiles_needed(lambda f: merkle.consistency_proof_from(old, new, f))
-    return merkle.consistency_proof_from(old, new, _prefetched(log, needed).subtree_hash)
+    return merkle.consistency_proof_from(
+        old, new, tile_store.prefetched_hashes(log, needed).subtree_hash
+    )
 
 
 def root_at(log: Log, size: int) -> bytes:
     if size > log.tree_size:
         raise BeyondTree(f"tree size {size} is beyond this log's {log.tree_size} entries")
-    return tile_hashes(log).root(size)
+    return tile_store.tile_hashes(log).root(size)
 
 
 def hash_tile(log: Log, level: int, index: int, width: int | None) -> bytes:
     """Tile bytes per C2SP tlog-tiles; ``width`` None asks for the full tile."""
     if index * tree.TILE_WIDTH >= log.tree_size >> (tree.TILE_HEIGHT * level):
         raise BeyondTree(f"tile {level}/{index} is beyond this log's tree")
-    data = Tile.objects.filter(log=log, level=level, index=index).values_list("hashes", flat=True)
-    stored = bytes(data[0]) if data else b""
+    stored = tile_store.stored_tile(log, level, index)
     wanted = tree.TILE_WIDTH if width is None else width
     if len(stored) < wanted * merkle.HASH_SIZE:
         raise BeyondTree(f"tile {level}/{index} of width {wanted} is beyond this log's tree")
@@ -211,11 +191,8 @@ def receipt_checkpoint(log: Log, index: int) -> Checkpoint | None:
 
 
 def receipt(log: Log, entry: Entry) -> dict[str, Any] | None:
-    """What a voter keeps: entry, inclusion proof, cosigned checkpoint, and the first final
-    blockchain anchor covering it (with a consistency proof to the anchored size), if any yet."""
-    # Imported here: the anchoring app builds on these selectors.
-    from ledger.anchoring.selectors import anchor_for_receipt
-
+    """The ledger's part of what a voter keeps: entry, inclusion proof, cosigned checkpoint.
+    None until a signed checkpoint holds the entry."""
     checkpoint = receipt_checkpoint(log, entry.index)
     if checkpoint is None:
         return None
@@ -233,11 +210,11 @@ def receipt(log: Log, entry: Entry) -> dict[str, Any] | None:
         "log_verifier_key": log.verifier_key,
         "observer_verifier_keys": [observer.verifier_key for observer in active_observers()],
         "witness_threshold": log.witness_threshold,
-        "anchor": anchor_for_receipt(log, checkpoint.size),
     }
 
 
-def entry_view(log: Log, entry: Entry) -> dict[str, Any]:
+def entry_view(log: Log, entry: Entry, entry_receipt: dict[str, Any] | None) -> dict[str, Any]:
+    """One entry as the API shows it, with the receipt its caller assembled."""
     data = bytes(entry.entry)
     try:
         payload = json.loads(data)["payload"]
@@ -250,5 +227,5 @@ def entry_view(log: Log, entry: Entry) -> dict[str, Any]:
         "payload": payload,
         "entry": base64.b64encode(data).decode(),
         "created_at": entry.created_at.isoformat(),
-        "receipt": receipt(log, entry),
+        "receipt": entry_receipt,
     }

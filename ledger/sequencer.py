@@ -18,7 +18,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from civic_tlog import tree
-from ledger.models import Entry, Log, OutboxEntry, Tile
+from ledger import tile_store
+from ledger.models import Entry, Log, OutboxEntry
 
 BATCH_SIZE = 1000
 
@@ -112,46 +113,13 @@ def _copy_entries(log: Log, fresh: Sequence[Pending], now: datetime) -> None:
             )
 
 
-def load_edge_tiles(log: Log) -> dict[tree.TileKey, bytes]:
-    keys = [(level, index) for level, (index, _) in tree.right_edge_tiles(log.tree_size).items()]
-    return load_tiles(log.pk, keys)
-
-
-def load_tiles(log_id: int, keys: Sequence[tree.TileKey]) -> dict[tree.TileKey, bytes]:
-    """Fetch several tiles in one query (hand-written: proofs call this on every request and
-    the ORM's query building cost more than the query itself)."""
-    if not keys:
-        return {}
-    quote = connection.ops.quote_name
-    pairs = " OR ".join([f"({quote('level')} = %s AND {quote('index')} = %s)"] * len(keys))
-    # Identifiers are quoted constants; every value is a bound parameter.
-    columns = f"{quote('level')}, {quote('index')}, {quote('hashes')}"
-    table = quote(Tile._meta.db_table)
-    sql = f"SELECT {columns} FROM {table} WHERE {quote('log_id')} = %s AND ({pairs})"  # noqa: S608
-    params: list[int] = [log_id]
-    for level, index in keys:
-        params += [level, index]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {(level, index): bytes(data) for level, index, data in cursor.fetchall()}
-
-
 def store_tiles(log: Log, fresh: Sequence[Pending]) -> tuple[int, bytes]:
     """Grow the tile rows by the fresh leaves; returns the new (size, root)."""
-    edge = load_edge_tiles(log)
+    edge = tile_store.edge_tiles(log)
     changed = tree.append_leaf_hashes(log.tree_size, edge, [item.leaf_hash for item in fresh])
-    Tile.objects.bulk_create(
-        [
-            Tile(log=log, level=level, index=index, hashes=data)
-            for (level, index), data in sorted(changed.items())
-        ],
-        update_conflicts=True,
-        unique_fields=["log", "level", "index"],
-        update_fields=["hashes"],
-    )
+    tile_store.save_tiles(log, changed)
     size = log.tree_size + len(fresh)
-    hashes = tree.TileHashes(lambda keys: load_tiles(log.pk, list(keys)), {**edge, **changed})
-    return size, hashes.root(size)
+    return size, tile_store.tile_hashes(log, {**edge, **changed}).root(size)
 
 
 def mark_done(log: Log, pending: Sequence[Pending]) -> None:

@@ -1,25 +1,38 @@
 """Write use cases of the ledger: append, sign checkpoints, register observers, take cosignatures.
 
 ``append`` only writes an outbox row inside the caller's transaction: a record and its ledger
-entry commit together or not at all. Sequencing happens later (``ledger.sequencer``), kicked
-right after commit and again by the periodic task, so a lost broker message only delays it.
+entry commit together or not at all. Sequencing happens later (``ledger.sequencer``), queued by
+task name right after commit and run again by the periodic task, so a lost broker message only
+delays it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from civic_tlog import merkle, note
 from ledger import keystore
+from ledger.errors import (
+    BadSignature,
+    ConflictingCheckpoint,
+    InvalidEntry,
+    InvalidObserverKey,
+    MalformedCheckpoint,
+    ObserverExists,
+    UnknownCheckpoint,
+    UnknownLog,
+    UnknownObserver,
+)
 from ledger.models import Checkpoint, Cosignature, Log, Observer, OutboxEntry
 
 logger = logging.getLogger(__name__)
@@ -29,68 +42,20 @@ KIND_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 MAX_ENTRY_BYTES = 0xFFFF  # an entry bundle stores each entry's length in two bytes
 CITY_LOG = "city"
 CREDENTIALS_LOG = "credentials"
-
-
-class LedgerError(Exception):
-    """A ledger request that cannot be honoured; ``code`` is the JSON error code."""
-
-    code = "ledger_error"
-    status = 400
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class UnknownLog(LedgerError):
-    code, status = "unknown_log", 404
-
-
-class InvalidEntry(LedgerError):
-    code = "invalid_entry"
-
-
-class UnknownObserver(LedgerError):
-    code = "unknown_observer"
-
-
-class BadSignature(LedgerError):
-    code = "bad_signature"
-
-
-class MalformedCheckpoint(LedgerError):
-    code = "malformed_checkpoint"
-
-
-class UnknownCheckpoint(LedgerError):
-    code, status = "unknown_checkpoint", 404
-
-
-class ConflictingCheckpoint(LedgerError):
-    code, status = "conflicting_checkpoint", 409
-
-
-class InvalidObserverKey(LedgerError):
-    code = "invalid_verifier_key"
-
-
-class ObserverExists(LedgerError):
-    code, status = "observer_exists", 409
+# The registered name of ``ledger.tasks.sequence_pending``: queued by name, so this module never
+# imports the tasks module (which imports this one).
+SEQUENCE_PENDING_TASK = "ledger.sequence_pending"
 
 
 # -- logs ----------------------------------------------------------------------------------------
 
 
 def origin_prefix() -> str:
-    return os.environ.get(
-        "LEDGER_ORIGIN_PREFIX", getattr(settings, "LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
-    ).rstrip("/")
+    return settings.LEDGER_ORIGIN_PREFIX.rstrip("/")
 
 
 def default_witness_threshold() -> int:
-    return int(
-        os.environ.get("LEDGER_WITNESS_THRESHOLD", getattr(settings, "LEDGER_WITNESS_THRESHOLD", 1))
-    )
+    return int(settings.LEDGER_WITNESS_THRESHOLD)
 
 
 def ensure_log(name: str, witness_threshold: int | None = None) -> Log:
@@ -151,20 +116,44 @@ def record_city_event(kind: str, payload: dict[str, Any]) -> OutboxEntry:
     return append(CITY_LOG, kind, payload)
 
 
-def _kick_sequencer() -> None:
-    from ledger.tasks import sequence_pending
+class _SequencingRequest:
+    """One "sequence after commit" request, shared by every append of a transaction.
 
-    sequence_pending.delay()
+    Each append registers its own on-commit callback (so a rolled-back savepoint or transaction
+    never loses the request of the appends that did commit); the first callback to run marks the
+    request sent, so a committed transaction queues the task once, however many rows it appended.
+    """
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+_sequencing_request: ContextVar[_SequencingRequest | None] = ContextVar(
+    "ledger_sequencing_request", default=None
+)
+
+
+def _kick_sequencer() -> None:
+    """Queue the sequencing task by its name; the broker failing is logged by ``on_commit``."""
+    current_app.send_task(SEQUENCE_PENDING_TASK)
 
 
 def _schedule_sequencing() -> None:
-    """Ask for sequencing once per transaction, after commit; a broker failure is only logged."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        item[1] is _kick_sequencer for item in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(_kick_sequencer, robust=True)
+    """Ask for sequencing once per committed transaction, after commit."""
+    request = _sequencing_request.get()
+    if request is None or request.sent:
+        request = _SequencingRequest()
+        _sequencing_request.set(request)
+
+    def queue_once() -> None:
+        if request.sent:
+            return
+        request.sent = True
+        _kick_sequencer()
+
+    transaction.on_commit(queue_once, robust=True)
 
 
 # -- checkpoints ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from celery import shared_task
 from ledger import sequencer, services
 
 
-@shared_task(name="ledger.sequence_pending")
+@shared_task(name=services.SEQUENCE_PENDING_TASK)
 def sequence_pending() -> int:
     """Drain every log's outbox in batches of 1,000; returns how many rows were handled."""
     return sum(result.taken for result in sequencer.sequence_all())

@@ -1,4 +1,8 @@
-"""JSON API of the ledger (``/api/ledger/...``): thin views over selectors and services."""
+"""JSON API of the ledger (``/api/ledger/...``): thin views over selectors and services.
+
+Views raise the ledger's errors (``ledger.errors``); the platform's one handler answers them.
+Entries with their receipts are served by ``ledger.anchoring.views`` (a receipt names an anchor).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +24,6 @@ from ledger.serializers import (
     ConsistencySerializer,
     CosignatureRequestSerializer,
     CosignatureResultSerializer,
-    EntrySerializer,
     ErrorSerializer,
     LogListSerializer,
     ObserverRegistrationSerializer,
@@ -34,22 +36,11 @@ ERRORS = {
 }
 
 
-def as_api_exception(error: services.LedgerError) -> APIException:
-    exc = APIException(detail=error.detail, code=error.code)
-    exc.status_code = error.status
-    return exc
-
-
 class LedgerAPIView(APIView):
     """Public, session-free reads: anyone may verify the ledger."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, services.LedgerError):
-            exc = as_api_exception(exc)
-        return super().handle_exception(exc)
 
 
 class LogListView(LedgerAPIView):
@@ -60,30 +51,6 @@ class LogListView(LedgerAPIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"logs": [summary.as_dict() for summary in selectors.log_summaries()]})
-
-
-class EntryByIndexView(LedgerAPIView):
-    @extend_schema(
-        operation_id="ledger_entry_by_index",
-        summary="One entry with an inclusion-proof receipt to the latest (witnessed) checkpoint",
-        responses={200: EntrySerializer, **ERRORS},
-    )
-    def get(self, request: Request, log: str, index: int) -> Response:
-        ledger_log = selectors.get_log(log)
-        entry = selectors.entry_at(ledger_log, index)
-        return Response(selectors.entry_view(ledger_log, entry))
-
-
-class EntryByHashView(LedgerAPIView):
-    @extend_schema(
-        operation_id="ledger_entry_by_hash",
-        summary="Find an entry by its leaf hash (hex)",
-        responses={200: EntrySerializer, **ERRORS},
-    )
-    def get(self, request: Request, log: str, leaf_hash: str) -> Response:
-        ledger_log = selectors.get_log(log)
-        entry = selectors.entry_by_hash(ledger_log, leaf_hash)
-        return Response(selectors.entry_view(ledger_log, entry))
 
 
 class ConsistencyView(LedgerAPIView):

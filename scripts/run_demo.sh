@@ -13,6 +13,9 @@ stop_chain() { [ -n "$CHAIN_PID" ] && kill "$CHAIN_PID" 2>/dev/null || true; }
 trap stop_chain EXIT INT TERM
 
 if [ -z "${ANCHOR_RPC_URL:-}" ]; then
+  # The node starts empty every time: anchors a previous run recorded in var/ were written to
+  # another chain (same id 31337, other genesis block), so anchoring marks them other_chain and
+  # anchors their checkpoints again on this one (docs/operations.md, "Blockchain anchoring").
   echo "Starting a local Hardhat chain on 127.0.0.1:8545 (log: $CIVIC_VAR_DIR/hardhat.log)"
   HARDHAT_DISABLE_TELEMETRY_PROMPT=true npx --no-install hardhat node --hostname 127.0.0.1 --port 8545 \
     >"$CIVIC_VAR_DIR/hardhat.log" 2>&1 &

@@ -33,6 +33,7 @@ class AnchorTransactionAdmin(ReadOnlyAdmin):
         "tx_hash",
         "state",
         "chain_id",
+        "genesis_hash",
         "nonce",
         "block_number",
         "confirmations",

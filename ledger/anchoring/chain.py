@@ -75,6 +75,15 @@ def load_artifact() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ChainIdentity:
+    """Which chain this is: a chain id alone does not tell a fresh local node from the one an
+    anchor was written to (every Hardhat node is 31337), its genesis block hash does."""
+
+    chain_id: int
+    genesis_hash: str
+
+
+@dataclass(frozen=True)
 class AnchorItem:
     """One log's checkpoint to anchor."""
 
@@ -257,6 +266,14 @@ class AnchorChain:
                 f"{self.expected_chain_id}: refusing to anchor on the wrong chain"
             )
         return actual
+
+    def identity(self) -> ChainIdentity:
+        """The (checked) chain id and the hash of block 0."""
+        chain_id = self.chain_id()
+        genesis = self.block_hash_at(0)
+        if genesis is None:
+            raise ChainUnreachable(f"{self.label} has no block 0: cannot tell which chain it is")
+        return ChainIdentity(chain_id, genesis)
 
     def latest_block(self) -> int:
         return int(self._call("reading the block number", lambda: self.w3.eth.block_number))

@@ -1,13 +1,12 @@
-"""Anchoring configuration, read from Django settings (which read the environment).
+"""Anchoring configuration, read from Django settings (``civic/settings.py`` reads the environment).
 
-Each value falls back to the environment variable of the same name, so the anchoring app works
-before (and without) explicit settings lines. Nothing here touches the chain.
+Values are checked here, when used, not at start-up: a bad one shows on /healthz and in the
+task's log instead of stopping the platform. Nothing here touches the chain.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,6 @@ DEFAULT_CONFIRMATIONS = 2
 
 class AnchorConfigError(AnchorChainError):
     """A setting is missing or malformed."""
-
-
-def _setting(name: str) -> Any:
-    value = getattr(settings, name, None)
-    if value is None or value == "":
-        value = os.environ.get(name) or None
-    return value
 
 
 @dataclass(frozen=True)
@@ -74,10 +66,30 @@ class AnchorConfig:
         )
 
 
+def _unset_if_empty(value: Any) -> Any:
+    """An empty string (``ANCHOR_X=`` in a .env file) means unset, like no value at all."""
+    return None if value == "" else value
+
+
+def _seconds(name: str, value: Any, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError) as exc:
+        raise AnchorConfigError(f"{name} must be a number of seconds, got {value!r}") from exc
+    return seconds
+
+
+def chain_check_interval_s() -> float:
+    """How long receipts and the ledger page trust the last answer to "which chain is it?"."""
+    return _seconds("ANCHOR_CHAIN_CHECK_S", settings.ANCHOR_CHAIN_CHECK_S, 15.0)
+
+
 def load_config() -> AnchorConfig:
-    raw_chain_id = _setting("ANCHOR_CHAIN_ID")
-    raw_confirmations = _setting("ANCHOR_CONFIRMATIONS")
-    raw_contract = _setting("ANCHOR_CONTRACT")
+    raw_chain_id = _unset_if_empty(settings.ANCHOR_CHAIN_ID)
+    raw_confirmations = _unset_if_empty(settings.ANCHOR_CONFIRMATIONS)
+    raw_contract = _unset_if_empty(settings.ANCHOR_CONTRACT)
     try:
         chain_id = int(raw_chain_id) if raw_chain_id is not None else None
     except ValueError as exc:
@@ -97,14 +109,14 @@ def load_config() -> AnchorConfig:
     if raw_contract is not None and not Web3.is_address(raw_contract):
         raise AnchorConfigError(f"ANCHOR_CONTRACT is not an address: {raw_contract!r}")
     return AnchorConfig(
-        rpc_url=str(_setting("ANCHOR_RPC_URL") or ""),
+        rpc_url=str(settings.ANCHOR_RPC_URL or ""),
         chain_id=chain_id,
         contract=Web3.to_checksum_address(raw_contract) if raw_contract else None,
         confirmations=confirmations,
-        rpc_timeout_s=float(_setting("ANCHOR_RPC_TIMEOUT") or 10.0),
-        private_key=_setting("ANCHOR_PRIVATE_KEY"),
-        keystore_file=_setting("ANCHOR_KEYSTORE_FILE"),
-        keystore_password=_setting("ANCHOR_KEYSTORE_PASSWORD"),
+        rpc_timeout_s=_seconds("ANCHOR_RPC_TIMEOUT", settings.ANCHOR_RPC_TIMEOUT, 10.0),
+        private_key=_unset_if_empty(settings.ANCHOR_PRIVATE_KEY),
+        keystore_file=_unset_if_empty(settings.ANCHOR_KEYSTORE_FILE),
+        keystore_password=_unset_if_empty(settings.ANCHOR_KEYSTORE_PASSWORD),
     )
 
 

@@ -3,6 +3,10 @@
 The signed raw transaction is stored *before* it is broadcast: a crash between signing and
 sending, or a send that fails, is resumed by re-broadcasting the very same bytes (same hash, same
 nonce), so the database and the chain never disagree about which anchors exist.
+
+Each transaction records the chain it was written to (chain id and genesis block hash): a chain
+that was reset or replaced (a fresh local node after ``make run``) makes its anchors
+``other_chain``, kept as history, and their checkpoints are anchored again.
 """
 
 from __future__ import annotations
@@ -20,15 +24,24 @@ class AnchorTransaction(models.Model):
         FINAL = "final", "final (enough confirmations)"
         DROPPED = "dropped", "dropped: its nonce went to another transaction"
         REVERTED = "reverted", "reverted by the contract"
+        OTHER_CHAIN = "other_chain", "written to another chain than the configured one"
 
     LIVE_STATES = (State.SIGNED, State.PENDING, State.MINED)
     COUNTING_STATES = (State.SIGNED, State.PENDING, State.MINED, State.FINAL)
 
     chain_id = models.BigIntegerField()
+    genesis_hash = models.CharField(
+        max_length=66,
+        null=True,
+        blank=True,
+        help_text="Hash of block 0 of the chain it was written to (null: unknown, re-checked).",
+    )
     contract = models.CharField(max_length=42)
     sender = models.CharField(max_length=42)
     nonce = models.BigIntegerField()
-    tx_hash = models.CharField(max_length=66, unique=True)
+    # Unique per chain, not globally: the same signed bytes (same chain id, nonce and data) get
+    # the same hash on a fresh node of the same chain id, where they are another transaction.
+    tx_hash = models.CharField(max_length=66, db_index=True)
     raw_tx = models.BinaryField(
         help_text="Signed transaction bytes, re-broadcast after a failure or a reorg."
     )
@@ -62,10 +75,13 @@ class AnchorTransaction(models.Model):
         indexes = [models.Index(fields=["state"], name="anchoring_tx_state")]
         constraints = [
             models.UniqueConstraint(
+                fields=["genesis_hash", "tx_hash"], name="anchoring_tx_unique_per_chain"
+            ),
+            models.UniqueConstraint(
                 fields=["chain_id", "sender", "nonce"],
                 condition=models.Q(state__in=["signed", "pending", "mined", "final"]),
                 name="anchoring_tx_one_live_per_nonce",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

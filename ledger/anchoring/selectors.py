@@ -1,15 +1,27 @@
-"""Read use cases of anchoring: what still needs anchoring, the anchors list, receipts, health."""
+"""Read use cases of anchoring: what still needs anchoring, the anchors list, receipts, health.
+
+Which chain is "the current one" matters to every read that calls an anchor final: the chain
+id and genesis hash each anchor was written to are compared with the configured chain's, asked
+at most every ``ANCHOR_CHAIN_CHECK_S`` seconds per process (``current_chain``). Reads never
+write: the anchoring run is what marks anchors of another chain ``other_chain``.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ledger import selectors as ledger_selectors
-from ledger.anchoring.chain import AnchorChainError, public_url
-from ledger.anchoring.config import AnchorConfigError, chain_from_config, load_config
+from ledger.anchoring.chain import AnchorChainError, ChainIdentity, public_url
+from ledger.anchoring.config import (
+    AnchorConfigError,
+    chain_check_interval_s,
+    chain_from_config,
+    load_config,
+)
 from ledger.anchoring.models import AnchorTransaction, CheckpointAnchor
 from ledger.models import Checkpoint, Log
 
@@ -26,8 +38,11 @@ class Candidate:
     note: str
 
 
-def anchor_candidates(chain_id: int, contract: str) -> list[Candidate]:
-    """Logs whose latest witnessed checkpoint no live or final anchor on this chain+contract covers.
+def anchor_candidates(
+    chain_id: int, contract: str, genesis_hash: str | None = None
+) -> list[Candidate]:
+    """Logs whose latest witnessed checkpoint no live or final anchor on this chain+contract covers
+    (with ``genesis_hash``, only anchors recorded on that very chain count).
 
     Uses the ledger's own ``latest_witnessed_checkpoint`` and ``checkpoint_note`` (the note text
     with every cosignature collected so far): the anchored hash is over exactly that text, which
@@ -37,13 +52,16 @@ def anchor_candidates(chain_id: int, contract: str) -> list[Candidate]:
         witnessed = ledger_selectors.latest_witnessed_checkpoint(log)
         if witnessed is None:
             continue
-        covered = CheckpointAnchor.objects.filter(
+        covering = CheckpointAnchor.objects.filter(
             log=log,
             tree_size__gte=witnessed.size,
             transaction__chain_id=chain_id,
             transaction__contract=contract,
             transaction__state__in=AnchorTransaction.COUNTING_STATES,
-        ).exists()
+        )
+        if genesis_hash is not None:
+            covering = covering.filter(transaction__genesis_hash=genesis_hash)
+        covered = covering.exists()
         if not covered:
             candidates.append(
                 Candidate(log, witnessed, ledger_selectors.checkpoint_note(witnessed))
@@ -87,22 +105,88 @@ def anchor_as_dict(item: CheckpointAnchor) -> dict[str, Any]:
     }
 
 
-def first_final_anchor_covering(log: Log, tree_size: int) -> CheckpointAnchor | None:
+# -- the current chain ---------------------------------------------------------------------------
+
+_current_chain_memo: tuple[float, tuple[Any, ...], ChainIdentity | None] | None = None
+
+
+def _ask_current_chain() -> tuple[tuple[Any, ...], ChainIdentity | None]:
+    """The configured chain's identity, or None when anchoring is off or the chain cannot say."""
+    try:
+        config = load_config()
+    except AnchorConfigError:
+        return (), None
+    key = (config.rpc_url, config.chain_id)
+    if not config.enabled:
+        return key, None
+    try:
+        chain = chain_from_config(config, with_key=False, timeout_s=min(config.rpc_timeout_s, 3.0))
+        return key, chain.identity()
+    except AnchorChainError:
+        return key, None
+
+
+def current_chain() -> ChainIdentity | None:
+    """The configured chain's id and genesis hash, asked at most every ANCHOR_CHAIN_CHECK_S
+    seconds per process (receipts and the ledger page must stay fast). None when anchoring is
+    off or the chain cannot be reached: then the anchors' recorded states are all there is."""
+    global _current_chain_memo
+    now = time.monotonic()
+    memo = _current_chain_memo
+    if memo is not None and now - memo[0] < chain_check_interval_s():
+        try:
+            config = load_config()
+        except AnchorConfigError:
+            config = None
+        if config is not None and memo[1] == (config.rpc_url, config.chain_id):
+            return memo[2]
+    key, identity = _ask_current_chain()
+    _current_chain_memo = (now, key, identity)
+    return identity
+
+
+def forget_current_chain() -> None:
+    """Ask the chain again next time (after a run saw it change, and in tests)."""
+    global _current_chain_memo
+    _current_chain_memo = None
+
+
+def on_chain(
+    rows: QuerySet[CheckpointAnchor], chain: ChainIdentity | None
+) -> QuerySet[CheckpointAnchor]:
+    """Only anchors written to ``chain`` (all of them when the current chain is unknown)."""
+    if chain is None:
+        return rows
+    return rows.filter(
+        transaction__chain_id=chain.chain_id, transaction__genesis_hash=chain.genesis_hash
+    )
+
+
+def anchors_of_current_chain(limit: int) -> list[CheckpointAnchor]:
+    """The newest anchors on the chain anchoring writes to now: what the ledger page lists."""
+    return list(on_chain(anchors(), current_chain())[:limit])
+
+
+def first_final_anchor_covering(
+    log: Log, tree_size: int, chain: ChainIdentity | None = None
+) -> CheckpointAnchor | None:
     """The earliest final anchor of this log at a size >= ``tree_size`` (so it covers every entry
-    below that size): what receipts and inclusion-proof answers name."""
+    below that size) on ``chain`` when it is known: what receipts and inclusion-proof answers
+    name. An anchor of another chain (a reset local node) is never named."""
+    rows = CheckpointAnchor.objects.select_related("transaction", "log").filter(
+        log=log, tree_size__gte=tree_size, transaction__state=AnchorTransaction.State.FINAL
+    )
     return (
-        CheckpointAnchor.objects.select_related("transaction", "log")
-        .filter(log=log, tree_size__gte=tree_size, transaction__state=AnchorTransaction.State.FINAL)
-        .order_by("tree_size", "transaction__block_number", "position")
-        .first()
+        on_chain(rows, chain).order_by("tree_size", "transaction__block_number", "position").first()
     )
 
 
 def anchor_for_receipt(log: Log, tree_size: int) -> dict[str, Any] | None:
     """The ``anchor`` object of a receipt proven to a checkpoint of size ``tree_size``: the first
-    final anchor covering it plus the consistency proof from ``tree_size`` to the anchored size,
-    so a verifier can tie the receipt's checkpoint to the anchored one offline."""
-    item = first_final_anchor_covering(log, tree_size)
+    final anchor on the current chain covering it plus the consistency proof from ``tree_size``
+    to the anchored size, so a verifier can tie the receipt's checkpoint to the anchored one
+    offline."""
+    item = first_final_anchor_covering(log, tree_size, current_chain())
     if item is None:
         return None
     proof = (
@@ -111,6 +195,16 @@ def anchor_for_receipt(log: Log, tree_size: int) -> dict[str, Any] | None:
         else []
     )
     return {**anchor_as_dict(item), "consistency_proof": [node.hex() for node in proof]}
+
+
+def anchors_of_other_chains(chain: ChainIdentity) -> QuerySet[AnchorTransaction]:
+    """Transactions still counted (signed, pending, mined, final) but recorded on a chain that is
+    not ``chain``, or on an unknown one (written before chains were recorded): to re-check."""
+    return AnchorTransaction.objects.filter(state__in=AnchorTransaction.COUNTING_STATES).filter(
+        ~Q(chain_id=chain.chain_id)
+        | Q(genesis_hash__isnull=True)
+        | ~Q(genesis_hash=chain.genesis_hash)
+    )
 
 
 def anchoring_health() -> dict[str, Any]:
@@ -125,11 +219,6 @@ def anchoring_health() -> dict[str, Any]:
         return {"ok": True, "enabled": False, "detail": "anchoring off (ANCHOR_RPC_URL not set)"}
     backlog = AnchorTransaction.objects.filter(state__in=AnchorTransaction.LIVE_STATES)
     stuck = backlog.exclude(last_error="").order_by("-id").first()
-    last_final = (
-        AnchorTransaction.objects.filter(state=AnchorTransaction.State.FINAL)
-        .order_by("-finalized_at")
-        .first()
-    )
     report: dict[str, Any] = {
         "ok": False,
         "enabled": True,
@@ -137,13 +226,17 @@ def anchoring_health() -> dict[str, Any]:
         "contract": config.contract,
         "confirmations": config.confirmations,
         "unconfirmed_transactions": backlog.count(),
-        "last_final_anchor_at": last_final.finalized_at.isoformat() if last_final else None,
+        "last_final_anchor_at": _last_final_at(None),
         "last_error": stuck.last_error if stuck else None,
     }
     try:
         chain = chain_from_config(config, timeout_s=min(config.rpc_timeout_s, 3.0))
-        report["chain_id"] = chain.chain_id()
+        identity = chain.identity()
+        report["chain_id"] = identity.chain_id
+        report["genesis_hash"] = identity.genesis_hash
         report["latest_block"] = chain.latest_block()
+        report["last_final_anchor_at"] = _last_final_at(identity)
+        report["other_chain_transactions"] = anchors_of_other_chains(identity).count()
         report["account"] = chain.address
         chain.check_contract()
         balance = chain.balance()
@@ -161,4 +254,19 @@ def anchoring_health() -> dict[str, Any]:
         return report
     report["ok"] = True
     report["detail"] = f"anchoring to chain {report['chain_id']} at {config.contract}"
+    if report["other_chain_transactions"]:
+        report["detail"] += (
+            f"; {report['other_chain_transactions']} anchoring transaction(s) are not recorded "
+            "on this chain (written to another chain, e.g. a node started afresh, or before "
+            "chains were recorded): not final here; the next run re-checks them and anchors "
+            "their checkpoints again"
+        )
     return report
+
+
+def _last_final_at(chain: ChainIdentity | None) -> str | None:
+    rows = AnchorTransaction.objects.filter(state=AnchorTransaction.State.FINAL)
+    if chain is not None:
+        rows = rows.filter(chain_id=chain.chain_id, genesis_hash=chain.genesis_hash)
+    last = rows.order_by("-finalized_at").first()
+    return last.finalized_at.isoformat() if last and last.finalized_at else None

@@ -6,6 +6,11 @@ reorganized away and re-broadcast the same signed bytes, give up on a nonce take
 transaction), then sends ONE ``anchorBatch`` transaction for every log whose latest witnessed
 checkpoint is not covered yet. The chain is only ever talked to outside database transactions,
 so a slow or dead RPC endpoint never holds a lock that voting or sequencing waits on.
+
+Before any of that, a run checks which chain it talks to (chain id and genesis block hash): the
+anchors recorded on another chain (a local node started afresh, a replaced network) are marked
+``other_chain``, kept as history, no longer final; their checkpoints are then simply missing on
+this chain and get anchored again by the same run.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ledger.anchoring.chain import (
     AnchorChain,
     AnchorChainError,
     AnchorItem,
+    ChainIdentity,
     ChainUnreachable,
     NonceConsumed,
     SignedAnchorTx,
@@ -34,7 +40,11 @@ from ledger.anchoring.chain import (
     with_retries,
 )
 from ledger.anchoring.models import AnchorTransaction, CheckpointAnchor
-from ledger.anchoring.selectors import anchor_candidates
+from ledger.anchoring.selectors import (
+    anchor_candidates,
+    anchors_of_other_chains,
+    forget_current_chain,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +70,7 @@ class AnchorRun:
     finalized: list[str] = field(default_factory=list)
     reorged: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    other_chain: list[str] = field(default_factory=list)
     error: str = ""
 
 
@@ -310,6 +321,55 @@ def refresh_transactions(
         refresh_transaction(chain, tx, confirmations, run, sleep)
 
 
+# -- another chain ------------------------------------------------------------------------------
+
+
+def _written_to_this_chain(chain: AnchorChain, tx: AnchorTransaction) -> bool:
+    """For a transaction recorded before chains were: is it on the chain we talk to now?
+
+    A mined one is if the block it was mined in is still there; one never mined belongs to
+    whichever chain mines it, so it is adopted by this one (same chain id)."""
+    if not tx.block_hash or tx.block_number is None:
+        return True
+    return chain.block_hash_at(tx.block_number) == tx.block_hash
+
+
+def retire_anchors_of_other_chains(
+    chain: AnchorChain, identity: ChainIdentity, run: AnchorRun
+) -> None:
+    """Mark ``other_chain`` every counted anchor written to a chain other than ``identity``
+    (history kept, never deleted); a transaction of unknown chain on this chain id is checked
+    on the chain and either gets this chain's genesis hash or is retired too."""
+    for tx in anchors_of_other_chains(identity).order_by("id"):
+        if (
+            tx.genesis_hash is None
+            and tx.chain_id == identity.chain_id
+            and _written_to_this_chain(chain, tx)
+        ):
+            _save(tx, genesis_hash=identity.genesis_hash)
+            continue
+        logger.warning(
+            "anchoring: transaction %s was written to chain %s (genesis %s), not to the "
+            "configured chain %s (genesis %s): no longer final here, anchoring its checkpoints again",
+            tx.tx_hash,
+            tx.chain_id,
+            tx.genesis_hash or "unknown",
+            identity.chain_id,
+            identity.genesis_hash,
+        )
+        _save(
+            tx,
+            state=AnchorTransaction.State.OTHER_CHAIN,
+            last_error=(
+                f"written to chain {tx.chain_id} (genesis {tx.genesis_hash or 'unknown'}); the "
+                f"configured chain is {identity.chain_id} (genesis {identity.genesis_hash})"
+            ),
+        )
+        run.other_chain.append(tx.tx_hash)
+    if run.other_chain:
+        forget_current_chain()
+
+
 # -- sending ------------------------------------------------------------------------------------
 
 
@@ -323,13 +383,17 @@ def next_nonce(chain: AnchorChain, chain_id: int) -> int:
 
 def send_missing_anchors(
     chain: AnchorChain,
-    chain_id: int,
+    identity: ChainIdentity,
     confirmations: int,
     run: AnchorRun,
     sleep: Callable[[float], None] | None = None,
 ) -> AnchorTransaction | None:
-    """ONE transaction anchoring every log whose latest witnessed checkpoint is not covered."""
-    candidates = anchor_candidates(chain_id, chain.contract.address)[:MAX_BATCH]
+    """ONE transaction anchoring every log whose latest witnessed checkpoint this chain does not
+    cover yet."""
+    chain_id = identity.chain_id
+    candidates = anchor_candidates(chain_id, chain.contract.address, identity.genesis_hash)[
+        :MAX_BATCH
+    ]
     if not candidates:
         return None
     items = [
@@ -339,6 +403,7 @@ def send_missing_anchors(
     with transaction.atomic():
         tx = AnchorTransaction.objects.create(
             chain_id=chain_id,
+            genesis_hash=identity.genesis_hash,
             contract=chain.contract.address,
             sender=chain.address,
             nonce=signed.nonce,
@@ -373,7 +438,8 @@ def send_missing_anchors(
 def anchor_witnessed_checkpoints(
     chain: AnchorChain, confirmations: int, sleep: Callable[[float], None] | None = None
 ) -> AnchorRun:
-    """One full run: check the chain, follow what was sent, send what is missing.
+    """One full run: check the chain (and retire anchors of another chain), follow what was
+    sent, send what is missing.
 
     Chain errors are caught, logged with their operator-facing message and returned in
     ``run.error``: anchoring lags behind, nothing else is affected."""
@@ -383,10 +449,11 @@ def anchor_witnessed_checkpoints(
             run.status = "busy"
             return run
         try:
-            chain_id = chain.chain_id()
+            identity = chain.identity()
+            retire_anchors_of_other_chains(chain, identity, run)
             chain.check_contract()
-            refresh_transactions(chain, chain_id, confirmations, run, sleep)
-            send_missing_anchors(chain, chain_id, confirmations, run, sleep)
+            refresh_transactions(chain, identity.chain_id, confirmations, run, sleep)
+            send_missing_anchors(chain, identity, confirmations, run, sleep)
         except AnchorChainError as exc:
             run.status = "error"
             run.error = str(exc)

@@ -1,22 +1,27 @@
-"""``GET /api/ledger/anchors``: every anchor of the ledger on the chain, newest first."""
+"""Views that need both the ledger and its anchors: the anchors list, entries with receipts (a
+receipt names an anchor) and the public ledger page. Thin: selectors do the work, errors are
+raised and answered by the platform's one handler."""
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from ledger.anchoring import selectors
+from ledger import selectors as ledger_selectors
+from ledger.anchoring import receipts, selectors
 from ledger.anchoring.serializers import AnchorListSerializer, AnchorQuerySerializer
+from ledger.serializers import EntrySerializer
+from ledger.views_api import ERRORS, LedgerAPIView
+
+LEDGER_PAGE_ANCHORS = 20
 
 
-class AnchorListView(APIView):
+class AnchorListView(LedgerAPIView):
     """Public: anyone may look the anchors up on the chain and re-hash the anchored notes."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     @extend_schema(
         operation_id="ledger_anchors",
@@ -33,3 +38,42 @@ class AnchorListView(APIView):
         return Response(
             {"count": rows.count(), "anchors": [selectors.anchor_as_dict(item) for item in page]}
         )
+
+
+class EntryByIndexView(LedgerAPIView):
+    @extend_schema(
+        operation_id="ledger_entry_by_index",
+        summary="One entry with an inclusion-proof receipt to the latest (witnessed) checkpoint",
+        responses={200: EntrySerializer, **ERRORS},
+    )
+    def get(self, request: Request, log: str, index: int) -> Response:
+        ledger_log = ledger_selectors.get_log(log)
+        entry = ledger_selectors.entry_at(ledger_log, index)
+        return Response(receipts.entry_with_receipt(ledger_log, entry))
+
+
+class EntryByHashView(LedgerAPIView):
+    @extend_schema(
+        operation_id="ledger_entry_by_hash",
+        summary="Find an entry by its leaf hash (hex)",
+        responses={200: EntrySerializer, **ERRORS},
+    )
+    def get(self, request: Request, log: str, leaf_hash: str) -> Response:
+        ledger_log = ledger_selectors.get_log(log)
+        entry = ledger_selectors.entry_by_hash(ledger_log, leaf_hash)
+        return Response(receipts.entry_with_receipt(ledger_log, entry))
+
+
+@require_GET
+def ledger_page(request: HttpRequest) -> HttpResponse:
+    """Each log with its size, latest witnessed checkpoint and its anchors on the current chain."""
+    recent = selectors.anchors_of_current_chain(LEDGER_PAGE_ANCHORS)
+    return render(
+        request,
+        "ledger/index.html",
+        {
+            "summaries": ledger_selectors.log_summaries(),
+            "observers": ledger_selectors.active_observers(),
+            "anchors": [selectors.anchor_as_dict(item) for item in recent],
+        },
+    )

@@ -41,15 +41,33 @@ class InProcessChain:
         )
 
 
-@pytest.fixture(name="test_chain")
-def in_process_chain() -> InProcessChain:
-    tester = EthereumTester(PyEVMBackend())
+def new_in_process_chain(
+    owner: LocalAccount | None = None, genesis_label: bytes | None = None
+) -> InProcessChain:
+    """A py-evm chain with the contract deployed by ``owner`` at its nonce 0. Every such chain
+    has the same chain id; ``genesis_label`` (block 0's extra data) makes it another chain, as a
+    local node started afresh is: same id, same contract address, other genesis block."""
+    backend = (
+        PyEVMBackend()
+        if genesis_label is None
+        else PyEVMBackend(
+            genesis_parameters=PyEVMBackend.generate_genesis_params(
+                overrides={"extra_data": genesis_label.ljust(32, b"\0")}
+            )
+        )
+    )
+    tester = EthereumTester(backend)
     w3 = Web3(EthereumTesterProvider(tester))
-    owner = Account.create()
+    owner = owner or Account.create()
     w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": owner.address, "value": 10**18})
     chain = AnchorChain(w3, expected_chain_id=w3.eth.chain_id, account=owner)
     chain.deploy()
     return InProcessChain(tester, w3, owner, chain)
+
+
+@pytest.fixture(name="test_chain")
+def in_process_chain() -> InProcessChain:
+    return new_in_process_chain()
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -13,11 +14,11 @@ from ledger.models import Entry, Log, OutboxEntry
 
 
 @pytest.fixture
-def ledger_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def ledger_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Path:
     """Signing keys in a throw-away file; the sequencing kick recorded instead of sent."""
     keys = tmp_path / "ledger_keys.json"
-    monkeypatch.setenv("LEDGER_SIGNER_KEYS_FILE", str(keys))
-    monkeypatch.setenv("LEDGER_ORIGIN_PREFIX", "test.civic.example/ledger")
+    settings.LEDGER_SIGNER_KEYS_FILE = str(keys)
+    settings.LEDGER_ORIGIN_PREFIX = "test.civic.example/ledger"
     monkeypatch.setattr(services, "_kick_sequencer", lambda: None)
     return keys
 

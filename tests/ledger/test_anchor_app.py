@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import socket
 from io import StringIO
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from eth_account import Account
 
+from civic import settings as settings_module
 from ledger.anchoring import config as config_module
 from ledger.anchoring import tasks
 from ledger.anchoring.config import AnchorConfigError, load_config
@@ -33,6 +35,7 @@ ANCHOR_SETTINGS = (
     "ANCHOR_KEYSTORE_FILE",
     "ANCHOR_KEYSTORE_PASSWORD",
     "ANCHOR_RPC_TIMEOUT",
+    "ANCHOR_CHAIN_CHECK_S",
 )
 
 
@@ -71,15 +74,33 @@ def test_config_defaults_to_off() -> None:
     assert not config.enabled and config.confirmations == 2 and config.contract is None
 
 
-def test_config_reads_the_environment_when_settings_are_absent(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_settings_read_the_anchoring_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """civic/settings.py declares every ANCHOR_* value from the environment of the same name."""
     key = Account.create()
-    monkeypatch.setenv("ANCHOR_RPC_URL", "http://127.0.0.1:8545")
-    monkeypatch.setenv("ANCHOR_CHAIN_ID", "31337")
-    monkeypatch.setenv("ANCHOR_CONFIRMATIONS", "3")
-    monkeypatch.setenv("ANCHOR_CONTRACT", key.address.lower())
-    monkeypatch.setenv("ANCHOR_PRIVATE_KEY", key.key.hex())
+    environment = {
+        "ANCHOR_RPC_URL": "http://127.0.0.1:8545",
+        "ANCHOR_CHAIN_ID": "31337",
+        "ANCHOR_CONFIRMATIONS": "3",
+        "ANCHOR_CONTRACT": key.address.lower(),
+        "ANCHOR_PRIVATE_KEY": key.key.hex(),
+        "ANCHOR_KEYSTORE_FILE": "/run/secrets/anchor.json",
+        "ANCHOR_KEYSTORE_PASSWORD": "correct horse",
+        "ANCHOR_RPC_TIMEOUT": "4",
+        "ANCHOR_CHAIN_CHECK_S": "7",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    declared = runpy.run_path(str(Path(settings_module.__file__)))
+    assert {name: declared[name] for name in environment} == environment
+
+
+def test_config_reads_the_anchoring_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    key = Account.create()
+    settings.ANCHOR_RPC_URL = "http://127.0.0.1:8545"
+    settings.ANCHOR_CHAIN_ID = "31337"
+    settings.ANCHOR_CONFIRMATIONS = "3"
+    settings.ANCHOR_CONTRACT = key.address.lower()
+    settings.ANCHOR_PRIVATE_KEY = key.key.hex()
     config = load_config()
     assert config.enabled and config.chain_id == 31337 and config.confirmations == 3
     assert config.contract == key.address and config.account().address == key.address

@@ -7,21 +7,30 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from eth_account import Account
 
 from civic_tlog import merkle, note
 from ledger import sequencer, services
+from ledger.anchoring import config as anchoring_config
+from ledger.anchoring import receipts
 from ledger.anchoring import services as anchoring
 from ledger.anchoring.chain import AnchorChain, ChainUnreachable, connect
 from ledger.anchoring.models import AnchorTransaction, CheckpointAnchor
-from ledger.anchoring.selectors import anchor_candidates, anchor_for_receipt
+from ledger.anchoring.selectors import (
+    anchor_candidates,
+    anchor_for_receipt,
+    anchoring_health,
+    forget_current_chain,
+)
 from ledger.models import Entry, Log
 from tests.ledger.anchor_fixtures import (  # noqa: F401 (fixture)
     InProcessChain,
     grow_and_witness,
     in_process_chain,
     make_witness,
+    new_in_process_chain,
 )
 from tests.ledger.server_fixtures import ledger_keys  # noqa: F401 (fixture)
 
@@ -283,17 +292,12 @@ def test_receipt_anchor_names_first_final_anchor_with_consistency_proof(
     )
     assert anchor_candidates(test_chain.chain.chain_id(), test_chain.chain.contract.address) == []
     # The receipts the API hands out name that anchor too.
-    from ledger import selectors as ledger_selectors
-    from ledger.models import Entry
-
     fresh = Log.objects.get(name="city")  # `log` above was read before the tree grew
-    served = ledger_selectors.receipt(fresh, Entry.objects.get(log=fresh, index=0))
+    served = receipts.receipt(fresh, Entry.objects.get(log=fresh, index=0))
     assert served is not None and served["anchor"] is not None
     assert served["anchor"]["tree_size"] == 7
     assert served["anchor"]["transaction_hash"] == anchor["transaction_hash"]
     # ... and so does the public ledger page.
-    from django.test import Client
-
     page = Client().get("/ledger/").content.decode()
     assert anchor["transaction_hash"] in page and "final" in page
 
@@ -344,3 +348,93 @@ def test_mined_original_of_a_replacement_is_adopted(
     assert result.dropped == [] and tx.tx_hash == first.sent_tx and tx.state == "final"
     assert len(tx.previous_tx_hashes) == 1 and tx.previous_tx_hashes[0]["hash"] != first.sent_tx
     assert run(test_chain.chain).sent_tx is None  # nothing anchored twice
+
+
+# -- a chain that is not the one an anchor was written to ---------------------------------------
+
+
+def _point_settings_at(settings, monkeypatch: pytest.MonkeyPatch, target: InProcessChain) -> None:  # type: ignore[no-untyped-def]
+    """Configure anchoring for ``target`` the way ``make run`` does for its local node."""
+    monkeypatch.setattr(anchoring_config, "connect", lambda url, timeout: target.w3)
+    settings.ANCHOR_RPC_URL = "http://127.0.0.1:8545"
+    settings.ANCHOR_CHAIN_ID = str(target.w3.eth.chain_id)
+    settings.ANCHOR_CONTRACT = target.chain.contract_address
+    settings.ANCHOR_PRIVATE_KEY = target.owner.key.hex()
+    forget_current_chain()
+
+
+def test_anchors_of_a_replaced_chain_stop_being_final_and_are_anchored_again(
+    test_chain: InProcessChain, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`make run` twice on one var/: the second local node has the same chain id, the same
+    contract address (same deployer, nonce 0) but another genesis block."""
+    witness = make_witness()
+    grow_and_witness(witness, "city", 3)
+    grow_and_witness(witness, "credentials", 2)
+    _point_settings_at(settings, monkeypatch, test_chain)
+    run(test_chain.chain, confirmations=1)
+    old = AnchorTransaction.objects.get()
+    genesis_a = test_chain.chain.identity().genesis_hash
+    assert old.state == "final" and old.genesis_hash == genesis_a
+    city = Log.objects.get(name="city")
+    first_entry = Entry.objects.get(log=city, index=0)
+    assert receipts.receipt(city, first_entry)["anchor"]["transaction_hash"] == old.tx_hash
+
+    chain_b = new_in_process_chain(owner=test_chain.owner, genesis_label=b"chain B")
+    genesis_b = chain_b.chain.identity().genesis_hash
+    assert chain_b.w3.eth.chain_id == test_chain.w3.eth.chain_id and genesis_b != genesis_a
+    assert chain_b.chain.contract_address == test_chain.chain.contract_address
+    _point_settings_at(settings, monkeypatch, chain_b)
+
+    # Before any run: receipts, the ledger page and /healthz already see the other chain.
+    assert receipts.receipt(city, first_entry)["anchor"] is None
+    assert Client().get("/ledger/").context["anchors"] == []
+    health = anchoring_health()
+    assert health["genesis_hash"] == genesis_b and health["other_chain_transactions"] == 1
+    assert "another chain" in health["detail"]
+
+    result = run(chain_b.chain, confirmations=1)
+    old.refresh_from_db()
+    assert result.other_chain == [old.tx_hash]
+    assert old.state == "other_chain" and old.items.count() == 2  # history kept, not final
+    new = AnchorTransaction.objects.exclude(pk=old.pk).get()
+    assert new.tx_hash == result.sent_tx and new.state == "final" and new.genesis_hash == genesis_b
+    assert new.nonce == 1  # a fresh account on the fresh chain (nonce 0 deployed the contract)
+    assert sorted(result.covered_logs) == ["city", "credentials"]
+    assert [(e.origin, e.tree_size) for e in chain_b.chain.events()] == [
+        (i.origin, i.tree_size) for i in new.items.order_by("position")
+    ]
+    # The same signed bytes on a fresh node of the same chain id have the same hash: the rows
+    # differ by the chain they were written to.
+    assert (old.genesis_hash, new.genesis_hash) == (genesis_a, genesis_b)
+    served = receipts.receipt(city, first_entry)
+    assert served is not None and served["anchor"]["transaction_hash"] == new.tx_hash
+    assert served["anchor"]["state"] == "final" and served["anchor"]["block_hash"] == new.block_hash
+    listed = Client().get("/ledger/").context["anchors"]
+    assert [(a["log"], a["state"]) for a in listed] == [("city", "final"), ("credentials", "final")]
+    assert {a["block_hash"] for a in listed} == {new.block_hash}
+    assert anchoring_health()["other_chain_transactions"] == 0
+    again = run(chain_b.chain, confirmations=1)
+    assert again.sent_tx is None and again.other_chain == []
+
+
+def test_anchors_recorded_before_chains_were_are_checked_on_the_chain(
+    test_chain: InProcessChain,
+) -> None:
+    """Rows from before the migration have no genesis hash: re-checked, never trusted blindly."""
+    grow_and_witness(make_witness(), "city", 2)
+    run(test_chain.chain, confirmations=1)
+    AnchorTransaction.objects.update(genesis_hash=None)
+    same_chain = run(test_chain.chain, confirmations=1)
+    tx = AnchorTransaction.objects.get()
+    assert same_chain.other_chain == [] and same_chain.sent_tx is None
+    assert tx.state == "final" and tx.genesis_hash == test_chain.chain.identity().genesis_hash
+
+    AnchorTransaction.objects.update(genesis_hash=None)
+    chain_b = new_in_process_chain(owner=test_chain.owner, genesis_label=b"chain B")
+    other = run(chain_b.chain, confirmations=1)
+    tx.refresh_from_db()
+    assert other.other_chain == [tx.tx_hash] and tx.state == "other_chain"
+    assert other.covered_logs == ["city"]
+    renewed = AnchorTransaction.objects.exclude(pk=tx.pk).get()
+    assert renewed.tx_hash == other.sent_tx and renewed.state == "final"

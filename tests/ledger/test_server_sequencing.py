@@ -8,8 +8,10 @@ import pytest
 from django.db import connection, connections, transaction
 from kombu.exceptions import OperationalError
 
+from civic import celery_app
 from civic_tlog import merkle, note, tree
 from ledger import sequencer, services, tasks
+from ledger.errors import InvalidEntry, UnknownLog
 from ledger.models import Checkpoint, Entry, Log, OutboxEntry, Tile
 from tests.ledger.server_fixtures import (  # noqa: F401 (fixture)
     append_many,
@@ -79,13 +81,13 @@ def test_identical_entries_share_one_index() -> None:
 
 @pytest.mark.django_db
 def test_rejects_bad_entries() -> None:
-    with pytest.raises(services.InvalidEntry):
+    with pytest.raises(InvalidEntry):
         services.append("city", "Bad Kind", {})
-    with pytest.raises(services.InvalidEntry):
+    with pytest.raises(InvalidEntry):
         services.append("city", "ok", ["not", "an", "object"])  # type: ignore[arg-type]
-    with pytest.raises(services.InvalidEntry):
+    with pytest.raises(InvalidEntry):
         services.append("city", "ok", {"big": "x" * 70000})
-    with pytest.raises(services.UnknownLog):
+    with pytest.raises(UnknownLog):
         services.append("nonsense", "ok", {})
     assert not OutboxEntry.objects.exists()
 
@@ -151,17 +153,19 @@ def test_crash_while_signing_leaves_no_checkpoint(monkeypatch: pytest.MonkeyPatc
 def test_broker_down_keeps_entries_pending_until_the_periodic_run(
     monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
-    attempts: list[int] = []
+    attempts: list[str] = []
 
-    def broker_down() -> None:
-        attempts.append(1)
+    def broker_down(name: str, *args: object, **kwargs: object) -> None:
+        attempts.append(name)
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(services, "_kick_sequencer", REAL_KICK)
-    monkeypatch.setattr(tasks.sequence_pending, "delay", broker_down)
+    monkeypatch.setattr(celery_app, "send_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         append_many("city", 10)
-    assert attempts == [1]  # one kick per transaction, and its failure did not break the caller
+    # One kick per transaction, queued by the task's registered name, and its failure did not
+    # break the caller.
+    assert attempts == [tasks.sequence_pending.name]
     assert OutboxEntry.objects.filter(sequenced_at__isnull=True).count() == 10
     assert tasks.sequence_pending() == 10  # what beat runs every few seconds
     assert_tree_sound("city")

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ledger import keystore, services
+from ledger.errors import LedgerError
 
 
 class Command(BaseCommand):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         for name in names:
             try:
                 log = services.ensure_log(name, witness_threshold=threshold)
-            except services.LedgerError as error:
+            except LedgerError as error:
                 self.stderr.write(self.style.ERROR(error.detail))
                 raise SystemExit(2) from error
             self.stdout.write(f"{log.name}: {log.origin} k={log.witness_threshold}")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from civic_tlog import note
 from ledger import services
+from ledger.errors import LedgerError, ObserverExists
 
 
 class Command(BaseCommand):
@@ -32,11 +33,11 @@ class Command(BaseCommand):
                 raise CommandError(f"the key is named {key_name!r}, not {args[0]!r}")
         try:
             observer = services.register_observer(vkey)
-        except services.ObserverExists as error:
+        except ObserverExists as error:
             if options["if_missing"]:
                 self.stdout.write(f"already registered: {error.detail}")
                 return
             raise CommandError(error.detail) from error
-        except services.LedgerError as error:
+        except LedgerError as error:
             raise CommandError(error.detail) from error
         self.stdout.write(self.style.SUCCESS(f"registered observer {observer.name}"))

@@ -37,11 +37,12 @@ class Command(BaseCommand):
                 ("final", run.finalized),
                 ("reorganized, sent again", run.reorged),
                 ("dropped, re-anchoring", run.dropped),
+                ("written to another chain, re-anchoring", run.other_chain),
             ):
                 for tx_hash in hashes:
                     self.stdout.write(f"{label}: {tx_hash}")
             if run.status == "ok" and not (
-                run.sent_tx or run.finalized or run.reorged or run.dropped
+                run.sent_tx or run.finalized or run.reorged or run.dropped or run.other_chain
             ):
                 self.stdout.write("nothing to do")
         if run.status == "busy":
