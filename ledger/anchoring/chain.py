@@ -330,14 +330,6 @@ class AnchorChain:
             )
         )
 
-    def mined_nonce(self) -> int:
-        return int(
-            self._call(
-                "reading the account nonce",
-                lambda: self.w3.eth.get_transaction_count(self.address, "latest"),
-            )
-        )
-
     # -- transactions -------------------------------------------------------------------------
 
     def _finish(self, tx: dict[str, Any], nonce: int, fees: dict[str, int]) -> SignedAnchorTx:
@@ -421,7 +413,7 @@ class AnchorChain:
                 ) from exc
             raise AnchorChainError(f"the node refused transaction {signed.tx_hash}: {exc}") from exc
 
-    def tx_state(self, tx_hash: str, confirmations_needed: int = 1) -> TxState:
+    def tx_state(self, tx_hash: str) -> TxState:
         """Where ``tx_hash`` stands, with the receipt's block re-checked against the canonical
         chain: a receipt whose block is no longer canonical means a reorganization."""
         try:

@@ -170,7 +170,7 @@ def refresh_transaction(
     if tx.state == AnchorTransaction.State.SIGNED and not _broadcast(chain, tx, sleep):
         run.dropped.append(tx.tx_hash)
         return
-    state = chain.tx_state(tx.tx_hash, confirmations)
+    state = chain.tx_state(tx.tx_hash)
     if state.state in ("unknown", "pending") and tx.previous_tx_hashes:
         state = _adopt_mined_predecessor(chain, tx, confirmations) or state
     if state.state == "unknown" and tx.state in (
@@ -198,14 +198,14 @@ def refresh_transaction(
         if not _broadcast(chain, tx, sleep):
             run.dropped.append(tx.tx_hash)
             return
-        state = chain.tx_state(tx.tx_hash, confirmations)
+        state = chain.tx_state(tx.tx_hash)
     if state.state == "unknown" and tx.state == AnchorTransaction.State.PENDING:
         # The node forgot it (pool eviction, restart): the signed bytes are still valid.
         _save(tx, state=AnchorTransaction.State.SIGNED)
         if not _broadcast(chain, tx, sleep):
             run.dropped.append(tx.tx_hash)
             return
-        state = chain.tx_state(tx.tx_hash, confirmations)
+        state = chain.tx_state(tx.tx_hash)
     if state.state == "reverted":
         logger.error(
             "anchoring: transaction %s reverted in block %s", tx.tx_hash, state.block_number
@@ -249,7 +249,7 @@ def _adopt_mined_predecessor(
     """A fee-bumped transaction's older version may be the one that got mined: same nonce, same
     anchors. Make it the current one (its bytes are kept) and return its state."""
     for entry in tx.previous_tx_hashes:
-        state = chain.tx_state(entry["hash"], confirmations)
+        state = chain.tx_state(entry["hash"])
         if state.state in ("mined", "reverted"):
             others = [e for e in tx.previous_tx_hashes if e["hash"] != entry["hash"]]
             current = {"hash": tx.tx_hash, "raw": bytes(tx.raw_tx).hex()}

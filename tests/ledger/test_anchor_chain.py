@@ -77,7 +77,7 @@ def test_deploy_sets_owner_and_batch_emits_one_event_per_log(test_chain: InProce
     items = [_item("a.example/log/city", 3), _item("a.example/log/credentials", 9)]
     signed = client.sign_batch(items, client.pending_nonce())
     client.broadcast(signed)
-    state = client.tx_state(signed.tx_hash, 1)
+    state = client.tx_state(signed.tx_hash)
     assert state.state == "mined" and state.confirmations == 1
     events = client.events(sender=test_chain.owner.address)
     assert [(e.origin, e.tree_size, e.checkpoint_hash) for e in events] == [
