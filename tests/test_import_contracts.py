@@ -62,6 +62,9 @@ def test_the_tree_keeps_every_contract(tree_copy: Path) -> None:
         ("identity/models.py", "from voting import models", "Identity knows nothing of elections"),
         ("ledger/models.py", "import voting.models", "The ledger knows nothing of identity"),
         ("civic/errors.py", "import ledger.models", "The platform protocol"),
+        ("ledger/services.py", "from ledger.anchoring import selectors", "Ledger layers"),
+        ("ledger/selectors.py", "from ledger import services", "Ledger layers"),
+        ("ledger/anchoring/chain.py", "from ledger.anchoring import services", "Anchoring layers"),
     ],
 )
 def test_a_planted_forbidden_import_breaks_its_contract(
