@@ -261,19 +261,26 @@ CELERY_BEAT_SCHEDULE["anchor-witnessed-checkpoints"] = {
 
 CIVIC_CITY_NAME = os.environ.get("CIVIC_CITY_NAME", "Demo City")
 
-# Identity: the city's did:web, its keys, credentials and eligibility tokens.
+# Identity: the city's did:web, its keys, residency claims, credentials and status lists.
 CIVIC_DID_WEB_HOST = os.environ.get("CIVIC_DID_WEB_HOST", "localhost%3A8000")
 CIVIC_CITY_KEY_FILE = os.environ.get("CIVIC_CITY_KEY_FILE", "")  # default var/city_keys.json (0600)
 CIVIC_PUBLIC_BASE_URL = os.environ.get("CIVIC_PUBLIC_BASE_URL", "")  # default from the did:web host
-CIVIC_BLIND_RSA_BITS = int(os.environ.get("CIVIC_BLIND_RSA_BITS", "3072"))
+CIVIC_VC_DOMAIN = os.environ.get("CIVIC_VC_DOMAIN", "")  # presentations' domain; default the did:web host
 CIVIC_CREDENTIAL_VALIDITY_DAYS = int(os.environ.get("CIVIC_CREDENTIAL_VALIDITY_DAYS", "365"))
 CIVIC_VC_API_RATE = os.environ.get("CIVIC_VC_API_RATE", "300/minute")
 CIVIC_DISTRICTS = env_list("CIVIC_DISTRICTS", [])  # empty: districts are free text
 CIVIC_DID_WEB_RESOLVE_REMOTE = env_bool("CIVIC_DID_WEB_RESOLVE_REMOTE", False)
+CIVIC_CHALLENGE_TTL_SECONDS = int(os.environ.get("CIVIC_CHALLENGE_TTL_SECONDS", "300"))
+CIVIC_CLAIM_DOCUMENT_MAX_BYTES = int(os.environ.get("CIVIC_CLAIM_DOCUMENT_MAX_BYTES", str(2 * 1024 * 1024)))
+CIVIC_STATUS_LIST_LENGTH = int(os.environ.get("CIVIC_STATUS_LIST_LENGTH", "131072"))  # bits; never below
+CIVIC_STATUS_LIST_TTL_MS = int(os.environ.get("CIVIC_STATUS_LIST_TTL_MS", "5000"))
 CELERY_BEAT_SCHEDULE["identity-purge-challenges"] = {
     "task": "identity.purge_expired_challenges",
     "schedule": 3600.0,
 }
+
+# Voting: elections and their eligibility (RFC 9474 blind-signature keys, one token per citizen).
+CIVIC_BLIND_RSA_BITS = int(os.environ.get("CIVIC_BLIND_RSA_BITS", "3072"))
 
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")

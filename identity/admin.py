@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from identity.models import (
     CitizenDID,
     Decision,
-    EligibilityGrant,
     IssuedCredential,
     ResidencyClaim,
     StatusList,
@@ -65,9 +64,3 @@ class DecisionAdmin(ReadOnlyAdmin):
 @admin.register(StatusList)
 class StatusListAdmin(ReadOnlyAdmin):
     list_display = ("purpose", "number", "length_bits", "version", "updated_at")
-
-
-@admin.register(EligibilityGrant)
-class EligibilityGrantAdmin(ReadOnlyAdmin):
-    list_display = ("election", "did", "issued_at")
-    list_filter = ("election",)

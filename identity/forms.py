@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from identity import selectors
+from identity.selectors import claims as claim_selectors
 
 
 class ClaimForm(forms.Form):
@@ -24,7 +24,7 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        districts = selectors.configured_districts()
+        districts = claim_selectors.configured_districts()
         if districts:
             self.fields["district"] = forms.ChoiceField(
                 label=_("District"), choices=[("", "—")] + [(d, d) for d in districts]
@@ -36,7 +36,7 @@ class ClaimForm(forms.Form):
 
     def clean_document(self) -> Any:
         document = self.cleaned_data.get("document")
-        limit = int(getattr(settings, "CIVIC_CLAIM_DOCUMENT_MAX_BYTES", 2 * 1024 * 1024))
+        limit = settings.CIVIC_CLAIM_DOCUMENT_MAX_BYTES
         if document and document.size > limit:
             raise forms.ValidationError(_("The file is too large (at most 2 MiB)."))
         return document

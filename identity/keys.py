@@ -1,7 +1,7 @@
 """The city's did:web signing keys: a JSON file outside the database and the repository.
 
 A database dump must never be able to sign a credential, so the private keys live in a file:
-``CIVIC_CITY_KEY_FILE`` (env or setting) when set (a deployment mounts it as a secret), else
+``settings.CIVIC_CITY_KEY_FILE`` when set (a deployment mounts it as a secret), else
 ``var/city_keys.json``, generated once with mode 0600 (``manage.py identity_init_city_keys``;
 first use generates it too, so a fresh checkout just works).
 
@@ -17,7 +17,6 @@ rotation); only ``active`` signs new credentials and status lists.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,14 +56,9 @@ class CityKeys:
         return f"{self.did}#{self.active_key_id}"
 
 
-def _setting(name: str, default: str) -> str:
-    value = os.environ.get(name) or getattr(settings, name, None)
-    return str(value) if value else default
-
-
 def did_web_host() -> str:
     """The did:web authority, port colon percent-encoded (``civic.example`` or ``localhost%3A8000``)."""
-    return _setting("CIVIC_DID_WEB_HOST", DEFAULT_DID_WEB_HOST)
+    return settings.CIVIC_DID_WEB_HOST or DEFAULT_DID_WEB_HOST
 
 
 def city_did() -> str:
@@ -82,7 +76,7 @@ def public_base_url() -> str:
     ``CIVIC_PUBLIC_BASE_URL`` when set; else derived from the did:web host (plain http for
     localhost, as did:web itself is only ever https in production).
     """
-    configured = _setting("CIVIC_PUBLIC_BASE_URL", "")
+    configured = settings.CIVIC_PUBLIC_BASE_URL
     if configured:
         return configured.rstrip("/")
     host = unquote(did_web_host().split(":", 1)[0])
@@ -92,11 +86,11 @@ def public_base_url() -> str:
 
 def verifier_domain() -> str:
     """The ``domain`` presentations must be bound to: the site's host (with port)."""
-    return _setting("CIVIC_VC_DOMAIN", unquote(did_web_host().split(":", 1)[0]))
+    return settings.CIVIC_VC_DOMAIN or unquote(did_web_host().split(":", 1)[0])
 
 
 def key_file() -> Path:
-    configured = _setting("CIVIC_CITY_KEY_FILE", "")
+    configured = settings.CIVIC_CITY_KEY_FILE
     return Path(configured) if configured else Path(settings.VAR_DIR) / "city_keys.json"
 
 
@@ -146,7 +140,7 @@ def load_city_keys() -> CityKeys:
     """The city's keys (generated on first use when no file is configured or present)."""
     path = key_file()
     if not path.exists():
-        if _setting("CIVIC_CITY_KEY_FILE", ""):
+        if settings.CIVIC_CITY_KEY_FILE:
             raise ImproperlyConfigured(
                 f"CIVIC_CITY_KEY_FILE points at {path}, which does not exist"
             )
@@ -180,11 +174,12 @@ def load_city_keys() -> CityKeys:
     return keys
 
 
-def election_key_wrap_secret() -> bytes:
-    """32 bytes that seal election blind-signature keys at rest (AES-256-GCM).
+def derived_secret(info: bytes) -> bytes:
+    """32 bytes derived (HKDF-SHA256) for one purpose, named by ``info``, from the city key file.
 
-    Derived (HKDF-SHA256) from the FIRST key of the city key file, which rotation never removes,
-    so a database dump alone cannot mint eligibility tokens.
+    The input is the FIRST key of the file, which rotation never removes, so a secret derived
+    today is derived again after any rotation; and a database dump alone never holds it (other
+    apps use it to seal their own keys at rest).
     """
     path = key_file()
     if not path.exists():
@@ -194,9 +189,7 @@ def election_key_wrap_secret() -> bytes:
         seed = decode_ed25519_private_key(data["keys"][0]["privateKeyMultibase"])
     except (KeyError, TypeError, MultikeyError) as exc:
         raise ImproperlyConfigured(f"{path}: malformed first key: {exc}") from exc
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"civic/election-key-wrap/v1"
-    ).derive(seed)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(seed)
 
 
 def city_did_document() -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Identity state: bound DIDs, challenges, residency claims, credentials, status lists, tokens.
+"""Identity state: bound DIDs, challenges, residency claims, credentials, status lists.
 
 Rows only store state; every rule lives in ``identity.services`` / ``identity.selectors``.
+Identity knows nothing of elections: eligibility keys and grants belong to ``voting``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Challenge(models.Model):
-    """A single-use random nonce: DID binding, eligibility presentations, VC-API presentations.
+    """A single-use random nonce: DID binding, residency presentations (for a caller's opaque
+    ``scope``), VC-API presentations.
 
     ``used_at`` is set by one conditional UPDATE, so two requests racing with the same nonce
     cannot both succeed (replay refused).
@@ -28,7 +30,7 @@ class Challenge(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    scope = models.CharField(max_length=100, blank=True, help_text=_("e.g. the election slug"))
+    scope = models.CharField(max_length=100, blank=True, help_text=_("what the caller binds the challenge to (opaque to identity)"))
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -194,39 +196,3 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["-decided_at", "-id"]
-
-
-class ElectionSigningKey(models.Model):
-    """An election's RSA blind-signature key (RFC 9474, RSABSSA-SHA384-PSS-Randomized)."""
-
-    election = models.OneToOneField(
-        "voting.Election", on_delete=models.CASCADE, related_name="eligibility_key"
-    )
-    variant = models.CharField(max_length=64)
-    key_id = models.CharField(max_length=64, unique=True)
-    public_key_pem = models.TextField()
-    private_key_sealed = models.TextField(
-        help_text=_(
-            "PKCS#8 DER sealed with AES-256-GCM under a key from the city key file (base64)."
-        )
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-
-class EligibilityGrant(models.Model):
-    """Only the fact that this citizen (DID) received a token for this election: nothing about it."""
-
-    election = models.ForeignKey("voting.Election", on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    did = models.CharField(max_length=128)
-    issued_at = models.DateTimeField(auto_now_add=True)
-    commitment = models.CharField(max_length=64)
-    commitment_salt = models.CharField(max_length=64)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["election", "user"], name="identity_one_token_per_citizen"
-            ),
-            models.UniqueConstraint(fields=["election", "did"], name="identity_one_token_per_did"),
-        ]

@@ -20,11 +20,6 @@ urlpatterns = [
         api.VerifyPresentationView.as_view(),
         name="verify-presentation",
     ),
-    path(
-        "api/identity/elections/<slug:slug>/eligibility-key",
-        api.EligibilityKeyView.as_view(),
-        name="eligibility-key",
-    ),
     # Citizens
     path("api/identity/me", api.MeView.as_view(), name="api-me"),
     path("api/identity/did/challenge", api.BindChallengeView.as_view(), name="api-bind-challenge"),
@@ -35,12 +30,6 @@ urlpatterns = [
         api.CredentialDocumentView.as_view(),
         name="api-credential",
     ),
-    path(
-        "api/identity/elections/<slug:slug>/token-challenge",
-        api.TokenChallengeView.as_view(),
-        name="api-token-challenge",
-    ),
-    path("api/identity/elections/<slug:slug>/tokens", api.TokenView.as_view(), name="api-tokens"),
     # Officials
     path(
         "api/identity/claims/<int:pk>/approve",

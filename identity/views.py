@@ -12,13 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
+from civic.errors import DomainError
 from civic.roles import Role, role_required
-from identity import forms, keys, selectors, services
-from identity.services import IdentityError
-from voting.selectors import open_elections
+from identity import forms, keys
+from identity.selectors import claims as claim_selectors
+from identity.selectors import credentials as credential_selectors
+from identity.selectors import dids as did_selectors
+from identity.selectors import status_lists as status_list_selectors
+from identity.services import claims, credentials
 
 
-def _error_text(exc: IdentityError) -> str:
+def _error_text(exc: DomainError) -> str:
     """A translated sentence for the errors a page can meet; field details otherwise."""
     known = {
         "did_required": _("You need a DID first: create one in your wallet, then come back."),
@@ -38,7 +42,10 @@ def _error_text(exc: IdentityError) -> str:
 def city_page(request: HttpRequest) -> HttpResponse:
     """Public: the city's DID, its document, and the status lists anyone can download."""
     document = keys.city_did_document()
-    lists = [(row, selectors.status_list_url(row)) for row in selectors.status_lists()]
+    lists = [
+        (row, status_list_selectors.status_list_url(row))
+        for row in status_list_selectors.status_lists()
+    ]
     return render(
         request,
         "identity/city.html",
@@ -80,31 +87,17 @@ def wallet_messages() -> dict[str, str]:
 @role_required(Role.CITIZEN)
 @require_GET
 def wallet(request: HttpRequest) -> HttpResponse:
-    current = selectors.current_did(request.user)
-    held = list(selectors.credentials_of(request.user))
-    usable = next(
-        (
-            c
-            for c in held
-            if current is not None and c.status == "active" and c.subject_did == current.did
-        ),
-        None,
-    )
+    current = did_selectors.current_did(request.user)
     return render(
         request,
         "identity/wallet.html",
         {
             "current_did": current,
-            "did_history": selectors.did_history(request.user),
-            "claims": selectors.claims_of(request.user),
-            "credentials": held,
-            "usable_credential": usable,
+            "did_history": did_selectors.did_history(request.user),
+            "claims": claim_selectors.claims_of(request.user),
+            "credentials": credential_selectors.credentials_of(request.user),
+            "usable_credential": credential_selectors.usable_credential(request.user),
             "messages_for_js": wallet_messages(),
-            "elections": [
-                (election, selectors.has_token(request.user, election))
-                for election in open_elections()
-                if selectors.election_is_open(election)
-            ],
             "verifier_domain": keys.verifier_domain(),
         },
     )
@@ -113,7 +106,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
 @role_required(Role.CITIZEN)
 @require_GET
 def download_credential(request: HttpRequest, pk: int) -> HttpResponse:
-    issued = selectors.credential_of(request.user, pk)
+    issued = credential_selectors.credential_of(request.user, pk)
     if issued is None:
         raise Http404("no such credential")
     response = HttpResponse(
@@ -129,17 +122,17 @@ def download_credential(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def claim_form(request: HttpRequest) -> HttpResponse:
     form = forms.ClaimForm(request.POST or None, request.FILES or None)
-    current = selectors.current_did(request.user)
+    current = did_selectors.current_did(request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_claim(
+            claims.submit_claim(
                 request.user,
                 legal_name=form.cleaned_data["legal_name"],
                 address=form.cleaned_data["address"],
                 district=form.cleaned_data["district"],
                 document=form.cleaned_data.get("document"),
             )
-        except IdentityError as exc:
+        except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
             messages.success(request, _("Your claim was sent. An official will review it."))
@@ -153,32 +146,32 @@ def claim_form(request: HttpRequest) -> HttpResponse:
 @role_required(Role.OFFICIAL)
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "identity/review_queue.html", {"claims": selectors.pending_claims()})
+    return render(request, "identity/review_queue.html", {"claims": claim_selectors.pending_claims()})
 
 
 @role_required(Role.OFFICIAL)
 @require_http_methods(["GET", "POST"])
 def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = selectors.claim(pk)
+    claim = claim_selectors.claim(pk)
     if claim is None:
         raise Http404("no such claim")
     form = forms.DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "approve":
-                services.approve_claim(pk, request.user, form.cleaned_data["reason"])
+                credentials.approve_claim(pk, request.user, form.cleaned_data["reason"])
                 messages.success(request, _("Claim approved; the credential was issued."))
             else:
-                services.reject_claim(pk, request.user, form.cleaned_data["reason"])
+                claims.reject_claim(pk, request.user, form.cleaned_data["reason"])
                 messages.success(request, _("Claim rejected."))
-        except IdentityError as exc:
+        except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
             return redirect("identity:review-queue")
     return render(
         request,
         "identity/review_claim.html",
-        {"claim": claim, "form": form, "decisions": selectors.decisions_for(claim)},
+        {"claim": claim, "form": form, "decisions": claim_selectors.decisions_for(claim)},
         status=400 if form.errors else 200,
     )
 
@@ -186,7 +179,7 @@ def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.OFFICIAL)
 @require_GET
 def claim_document(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = selectors.claim(pk)
+    claim = claim_selectors.claim(pk)
     if claim is None or not claim.document:
         raise Http404("no document")
     response = FileResponse(claim.document.open("rb"), content_type=claim.document_content_type)
@@ -200,13 +193,13 @@ def manage_credentials(request: HttpRequest) -> HttpResponse:
     form = forms.StatusChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_credential_status(
+            credentials.change_credential_status(
                 form.cleaned_data["credential"],
                 request.user,
                 form.cleaned_data["action"],
                 form.cleaned_data["reason"],
             )
-        except IdentityError as exc:
+        except DomainError as exc:
             messages.error(request, _error_text(exc))
         else:
             messages.success(
@@ -219,7 +212,7 @@ def manage_credentials(request: HttpRequest) -> HttpResponse:
         request,
         "identity/manage_credentials.html",
         {
-            "credentials": selectors.all_credentials()[:500],
+            "credentials": credential_selectors.all_credentials()[:500],
             "actions": forms.StatusChangeForm.ACTIONS,
         },
         status=400 if request.method == "POST" else 200,

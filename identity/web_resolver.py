@@ -30,7 +30,7 @@ CACHE_SECONDS = 300
 
 
 def remote_resolution_enabled() -> bool:
-    return bool(getattr(settings, "CIVIC_DID_WEB_RESOLVE_REMOTE", False))
+    return bool(settings.CIVIC_DID_WEB_RESOLVE_REMOTE)
 
 
 def check_public_host(host: str, port: int) -> None:

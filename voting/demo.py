@@ -11,8 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from civic_votecrypto import dkg
 from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
-from voting import services
 from voting.models import Election
+from voting.services import elections as services
 
 DEMO_SLUG = "demo-2026"
 DEMO_MANIFEST = {

@@ -1,4 +1,4 @@
-"""Elections: the one record every voting and eligibility feature hangs off."""
+"""Elections, and their eligibility: the blind-signature key and the one grant per citizen."""
 
 from __future__ import annotations
 
@@ -36,3 +36,33 @@ class Election(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EligibilityKey(models.Model):
+    """An election's RSA blind-signature key (RFC 9474, RSABSSA-SHA384-PSS-Randomized)."""
+
+    election = models.OneToOneField(Election, on_delete=models.CASCADE, related_name="eligibility_key")
+    variant = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64, unique=True)
+    public_key_pem = models.TextField()
+    private_key_sealed = models.TextField(
+        help_text="PKCS#8 DER sealed with AES-256-GCM under a key from the city key file (base64)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class EligibilityGrant(models.Model):
+    """Only the fact that this citizen (DID) received a token for this election: nothing about it."""
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    did = models.CharField(max_length=128)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    commitment = models.CharField(max_length=64)
+    commitment_salt = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["election", "user"], name="voting_one_token_per_citizen"),
+            models.UniqueConstraint(fields=["election", "did"], name="voting_one_token_per_did"),
+        ]

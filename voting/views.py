@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from voting import selectors
+from voting.selectors import elections as selectors
 
 
 def booth_messages() -> dict[str, str]:

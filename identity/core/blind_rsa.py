@@ -97,7 +97,7 @@ def emsa_pss_encode(message: bytes, em_bits: int, salt: bytes) -> bytes:
 
 
 def generate_key(bits: int = DEFAULT_MODULUS_BITS) -> rsa.RSAPrivateKey:
-    """A fresh per-election signing key (e = 65537)."""
+    """A fresh signing key (e = 65537); callers make one per signing purpose."""
     if bits < MIN_MODULUS_BITS:
         raise BlindRSAError(f"modulus must be at least {MIN_MODULUS_BITS} bits")
     return rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=bits)
@@ -284,7 +284,7 @@ def public_key_from_jwk(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
 
 
 def key_id(public_key: rsa.RSAPublicKey) -> str:
-    """SHA-256 of the DER SPKI, hex: a stable name for the key in election records."""
+    """SHA-256 of the DER SPKI, hex: a stable name for the key in public records."""
     der = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

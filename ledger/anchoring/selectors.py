@@ -90,6 +90,7 @@ def anchor_as_dict(item: CheckpointAnchor) -> dict[str, Any]:
         "checkpoint_hash": bytes(item.checkpoint_hash).hex(),
         "checkpoint_note": item.checkpoint_note,
         "chain_id": tx.chain_id,
+        "genesis_hash": tx.genesis_hash or None,
         "contract": tx.contract,
         "anchoring_account": tx.sender,
         "transaction_hash": tx.tx_hash,

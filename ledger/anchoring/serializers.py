@@ -21,6 +21,11 @@ class AnchorSerializer(serializers.Serializer):
     checkpoint_hash = serializers.CharField(help_text="SHA-256 (hex) of checkpoint_note.")
     checkpoint_note = serializers.CharField(help_text="The signed checkpoint note, as anchored.")
     chain_id = serializers.IntegerField()
+    genesis_hash = serializers.CharField(
+        allow_null=True,
+        help_text="Hash of block 0 of the chain the anchor was written to (null: recorded before "
+        "chains were told apart); with chain_id it names the chain.",
+    )
     contract = serializers.CharField()
     anchoring_account = serializers.CharField()
     transaction_hash = serializers.CharField()

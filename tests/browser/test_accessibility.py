@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from civic.roles import Role
-from identity import selectors, services
 from identity.models import ResidencyClaim
+from identity.selectors import dids as did_selectors
+from identity.services import claims
 from tests.browser.conftest import Drive, page_errors
 from tests.identity.support_identity import (
     PASSWORD,
@@ -27,7 +28,7 @@ def test_identity_pages_are_accessible_in_english_and_norwegian(drive: Drive) ->
     make_resident("rita", "west", login(official))  # a credential row on the desk
     waiting = make_user("sam", Role.CITIZEN)
     assert bind(login(waiting), Wallet.new()).status_code == 201
-    claim = services.submit_claim(
+    claim = claims.submit_claim(
         waiting, legal_name="Sam Stone", address="9 Pier", district="west"
     )
     make_user("nora", Role.CITIZEN)
@@ -66,7 +67,7 @@ def test_identity_pages_are_accessible_in_english_and_norwegian(drive: Drive) ->
     # In Norwegian the pages still work: a DID made and bound, a claim sent, a backup made.
     assert result["officialLang"] == result["citizenLang"] == "nb"
     citizen = ResidencyClaim.objects.get(legal_name="Nora Nilsen").user
-    current = selectors.current_did(citizen)
+    current = did_selectors.current_did(citizen)
     assert current is not None and current.did == result["boundDid"] == result["localDid"]
     assert result["afterClaim"]["lang"] == "nb" and result["afterClaim"]["message"].strip()
     assert result["exported"] == {"text": result["texts"]["exported"], "isError": False}

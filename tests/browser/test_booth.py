@@ -10,8 +10,8 @@ from civic.roles import Role
 from civic_votecrypto.ballot import decode_ballot, verify_ballot
 from tests.browser.conftest import Drive, page_errors
 from tests.identity.support_identity import make_user
-from voting import selectors
 from voting.demo import seed_demo_election
+from voting.selectors import elections as selectors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth import get_user_model
 
-from identity import selectors
 from identity.core import did_key
+from identity.selectors import dids as did_selectors
 from tests.browser.conftest import Drive, page_errors
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +44,7 @@ def test_did_created_in_browser_is_bound_and_restored_from_backup(drive: Drive) 
     # The DID was made in the page, bound on the server (the first of this account's DIDs;
     # it is rotated at the end), and the page says so.
     did = result["boundDid"]
-    assert did in {row.did for row in selectors.did_history(user)}
+    assert did in {row.did for row in did_selectors.did_history(user)}
     assert result["localBefore"] == texts["none"]
     assert result["boundShown"] == did == result["localAfter"]
     (record,) = result["recordsFirst"]
@@ -90,8 +90,8 @@ def test_did_created_in_browser_is_bound_and_restored_from_backup(drive: Drive) 
     assert result["confirmation"] == texts["confirmReplace"]
     rotated = result["rotatedDid"]
     assert rotated.startswith("did:key:") and rotated != did == result["recordsRestored"][0]["did"]
-    assert selectors.current_did(user).did == rotated == result["localRotated"]
-    assert [row.did for row in selectors.did_history(user) if row.replaced_at] == [did]
+    assert did_selectors.current_did(user).did == rotated == result["localRotated"]
+    assert [row.did for row in did_selectors.did_history(user) if row.replaced_at] == [did]
     assert len(result["earlierDids"]) == 1 and did in result["earlierDids"][0]
     held = {r["id"]: r for r in result["recordsRotated"]}
     assert held["did"]["did"] == rotated

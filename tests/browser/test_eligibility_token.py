@@ -11,13 +11,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civic.roles import Role
-from identity import selectors, services
-from identity.models import EligibilityGrant
 from tests.browser.conftest import Drive, page_errors
 from tests.browser.test_citizen_wallet import encodings
 from tests.identity.support_identity import PASSWORD, login, make_resident, make_user
-from voting.models import Election
-from voting.services import create_election
+from voting.models import Election, EligibilityGrant
+from voting.selectors.eligibility import ballot_authorization_is_valid
+from voting.services.elections import create_election
+from voting.services.eligibility import ensure_election_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,7 @@ def open_election(slug: str, district: str, creator: Any) -> Election:
     )
     election.state = Election.State.OPEN
     election.save(update_fields=["state"])
-    services.ensure_election_key(election)
+    ensure_election_key(election)
     return election
 
 
@@ -66,8 +66,8 @@ def test_wallet_gets_a_token_the_ballot_box_accepts_and_only_one(drive: Drive) -
     ballots = {r["id"]: r for r in result["recordsAfterToken"]}
     ballot = ballots["ballot:harbour-park"]
     ballot_key = b64url_decode(ballot["publicKey"])
-    assert selectors.ballot_authorization_is_valid(election, ballot_key, ballot["token"])
-    assert not selectors.ballot_authorization_is_valid(election, bytes(32), ballot["token"])
+    assert ballot_authorization_is_valid(election, ballot_key, ballot["token"])
+    assert not ballot_authorization_is_valid(election, bytes(32), ballot["token"])
     grant = EligibilityGrant.objects.get(election=election)
     assert (grant.user, grant.did) == (resident.user, resident.wallet.did)
 

@@ -15,10 +15,10 @@ from django.test import Client
 
 from civic.roles import Role
 from civic.services import create_user_with_role
-from identity import services
 from identity.core import credentials, did_key
+from identity.services import dids
 from voting.models import Election
-from voting.services import create_election
+from voting.services.elections import create_election
 
 PASSWORD = "a long passphrase 42"
 
@@ -69,7 +69,7 @@ class Wallet:
 
     def binding_request(self, challenge: dict[str, str]) -> dict[str, str]:
         """The body of POST /api/identity/did/bind: this DID signs the server's challenge."""
-        message = services.binding_message(self.did, challenge["challenge"], challenge["domain"])
+        message = dids.binding_message(self.did, challenge["challenge"], challenge["domain"])
         return {
             "did": self.did,
             "challenge": challenge["challenge"],

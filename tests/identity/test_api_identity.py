@@ -12,15 +12,15 @@ from django.test import Client
 from django.utils import timezone
 
 from civic.roles import Role
-from identity import keys, services
+from identity import keys
 from identity.models import (
     Challenge,
     CitizenDID,
     Decision,
-    EligibilityGrant,
     IssuedCredential,
     ResidencyClaim,
 )
+from identity.services import dids
 from tests.identity.support_identity import (
     Wallet,
     b64url,
@@ -32,6 +32,7 @@ from tests.identity.support_identity import (
     open_election,
     post_json,
 )
+from voting.models import EligibilityGrant
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +63,8 @@ CITIZEN_ONLY = [
     ("post", "/api/identity/did/bind", {"did": "x", "challenge": "y", "signature": "z"}),
     ("post", "/api/identity/claims", {"legal_name": "A", "address": "B", "district": "C"}),
     ("get", "/api/identity/credentials/1", None),
-    ("post", "/api/identity/elections/e1/token-challenge", None),
-    ("post", "/api/identity/elections/e1/tokens", {"blinded_message": "AA", "presentation": {}}),
+    ("post", "/api/voting/elections/e1/token-challenge", None),
+    ("post", "/api/voting/elections/e1/tokens", {"blinded_message": "AA", "presentation": {}}),
 ]
 OFFICIAL_ONLY = [
     ("get", "/api/identity/claims", None),
@@ -115,12 +116,12 @@ def test_public_endpoints_answer_anyone(clients: dict[str, Client]) -> None:
         == 200
     )
     open_election("public-e", "", make_user("maker", Role.OFFICIAL))
-    key = anonymous.get("/api/identity/elections/public-e/eligibility-key")
+    key = anonymous.get("/api/voting/elections/public-e/eligibility-key")
     assert key.status_code == 200
     assert key.json()["variant"] == "RSABSSA-SHA384-PSS-Randomized"
     assert key.json()["jwk"]["kty"] == "RSA"
     assert (
-        json_error(anonymous.get("/api/identity/elections/nope/eligibility-key"))["error"]
+        json_error(anonymous.get("/api/voting/elections/nope/eligibility-key"))["error"]
         == "not_found"
     )
 
@@ -146,12 +147,12 @@ def test_wrong_citizen_cannot_use_another_citizens_credential_for_a_token(
     owner = make_resident("own", "north", clients["official"])
     thief = make_resident("thief", "south", clients["official"])
     open_election("e2", "north", make_user("maker", Role.OFFICIAL))
-    challenge = thief.client.post("/api/identity/elections/e2/token-challenge").json()
+    challenge = thief.client.post("/api/voting/elections/e2/token-challenge").json()
     # The thief presents the owner's credential with their own key: holder mismatch.
     vp = thief.wallet.present(owner.credential, challenge["challenge"], challenge["domain"])
     response = post_json(
         thief.client,
-        "/api/identity/elections/e2/tokens",
+        "/api/voting/elections/e2/tokens",
         {"blinded_message": b64url(bytes(256)), "presentation": vp},
     )
     assert response.status_code == 403
@@ -229,7 +230,7 @@ def test_binding_refuses_replay_expiry_wrong_key_and_a_taken_did(
     wallet = Wallet.new()
     challenge = citizen.post("/api/identity/did/challenge").json()
     body = wallet.binding_request(challenge)
-    message = services.binding_message(wallet.did, challenge["challenge"], challenge["domain"])
+    message = dids.binding_message(wallet.did, challenge["challenge"], challenge["domain"])
 
     impostor = Wallet.new()
     wrong_key = dict(body, signature=b64url(impostor.private_key.sign(message)))
@@ -284,7 +285,7 @@ def test_bad_bodies_get_4xx_json_and_store_nothing(
     targets = [
         (resident.client, "/api/identity/did/bind"),
         (resident.client, "/api/identity/claims"),
-        (resident.client, "/api/identity/elections/e3/tokens"),
+        (resident.client, "/api/voting/elections/e3/tokens"),
         (clients["official"], f"/api/identity/credentials/{resident.credential_pk}/status"),
         (clients["anonymous"], "/api/vc/credentials/verify"),
         (clients["anonymous"], "/api/vc/presentations/verify"),
@@ -397,7 +398,7 @@ def test_token_requests_with_bad_fields_are_refused(
 ) -> None:
     resident = make_resident("tok", "north", clients["official"])
     open_election("e4", "", make_user("maker", Role.OFFICIAL))
-    response = post_json(resident.client, "/api/identity/elections/e4/tokens", body)
+    response = post_json(resident.client, "/api/voting/elections/e4/tokens", body)
     assert 400 <= response.status_code < 500
     json_error(response)
     assert EligibilityGrant.objects.count() == 0

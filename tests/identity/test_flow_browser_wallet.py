@@ -16,8 +16,6 @@ import pytest
 from django.test import Client
 
 from civic.roles import Role
-from identity import selectors
-from identity.models import EligibilityGrant
 from tests.identity.support_identity import (
     identity_settings,  # noqa: F401 - autouse fixture
     login,
@@ -25,6 +23,8 @@ from tests.identity.support_identity import (
     open_election,
     post_json,
 )
+from voting.models import EligibilityGrant
+from voting.selectors import eligibility
 
 pytestmark = pytest.mark.django_db
 
@@ -131,13 +131,13 @@ def test_browser_wallet_binds_presents_and_gets_a_token() -> None:
 
     # Eligibility token: blinded and finalized in JS, signed blindly by the server.
     election = open_election("east-park", "east", make_user("planner", Role.OFFICIAL))
-    published = Client().get("/api/identity/elections/east-park/eligibility-key").json()
+    published = Client().get("/api/voting/elections/east-park/eligibility-key").json()
     blinded = node("blind", pem=published["public_key_pem"], slug="east-park")
-    token_challenge = citizen.post("/api/identity/elections/east-park/token-challenge").json()
+    token_challenge = citizen.post("/api/voting/elections/east-park/token-challenge").json()
     vp = present(key, credential, token_challenge)
     answer = post_json(
         citizen,
-        "/api/identity/elections/east-park/tokens",
+        "/api/voting/elections/east-park/tokens",
         {"blinded_message": blinded["blindedMsg"], "presentation": vp},
     )
     assert answer.status_code == 201, answer.content
@@ -150,8 +150,8 @@ def test_browser_wallet_binds_presents_and_gets_a_token() -> None:
     )
     token = {"key_id": published["key_id"], **final}
     ballot_key = bytes.fromhex(blinded["ballotPublicKey"])
-    assert selectors.ballot_authorization_is_valid(election, ballot_key, token)
-    assert not selectors.ballot_authorization_is_valid(election, bytes(32), token)
+    assert eligibility.ballot_authorization_is_valid(election, ballot_key, token)
+    assert not eligibility.ballot_authorization_is_valid(election, bytes(32), token)
     assert EligibilityGrant.objects.filter(election=election).count() == 1
 
 
@@ -219,9 +219,9 @@ def test_wallet_flows_against_a_live_server(live_server: Any) -> None:
     election = open_election("west-bridge", "west", make_user("planner", Role.OFFICIAL))
     token_urls = {
         "slug": "west-bridge",
-        "keyUrl": "/api/identity/elections/west-bridge/eligibility-key",
-        "challengeUrl": "/api/identity/elections/west-bridge/token-challenge",
-        "tokenUrl": "/api/identity/elections/west-bridge/tokens",
+        "keyUrl": "/api/voting/elections/west-bridge/eligibility-key",
+        "challengeUrl": "/api/voting/elections/west-bridge/token-challenge",
+        "tokenUrl": "/api/voting/elections/west-bridge/tokens",
         "credentialUrl": f"/api/identity/credentials/{pk}",
     }
     result = live_node(
@@ -231,7 +231,7 @@ def test_wallet_flows_against_a_live_server(live_server: Any) -> None:
     ballot_key = base64.urlsafe_b64decode(
         result["publicKey"] + "=" * (-len(result["publicKey"]) % 4)
     )
-    assert selectors.ballot_authorization_is_valid(election, ballot_key, result["token"])
+    assert eligibility.ballot_authorization_is_valid(election, ballot_key, result["token"])
 
     again = live_node(
         op="token", urls=token_urls, did=bound["did"], secretKey=bound["secretKey"], **session

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from civic.roles import Role
-from identity import selectors, services
 from identity.core import blind_rsa
 from identity.core.jcs import canonicalize
-from identity.models import CitizenDID, Decision, EligibilityGrant, IssuedCredential, ResidencyClaim
+from identity.models import CitizenDID, Decision, IssuedCredential, ResidencyClaim
+from identity.services.encoding import b64url_decode
 from ledger.models import OutboxEntry
 from tests.identity.support_identity import (
     PASSWORD,
@@ -29,6 +29,10 @@ from tests.identity.support_identity import (
     open_election,
     post_json,
 )
+from voting.errors import IneligibleBallot
+from voting.models import EligibilityGrant
+from voting.selectors.eligibility import ballot_authorization_is_valid, token_message
+from voting.services import eligibility
 
 pytestmark = pytest.mark.django_db
 
@@ -195,16 +199,16 @@ def request_token(
     resident: Resident, slug: str
 ) -> tuple[Any, bytes, bytes, blind_rsa.BlindingResult, Any]:
     """The browser's side: fresh ballot key, blinded token message, presentation; returns the answer."""
-    key = Client().get(f"/api/identity/elections/{slug}/eligibility-key").json()
+    key = Client().get(f"/api/voting/elections/{slug}/eligibility-key").json()
     public_key = blind_rsa.public_key_from_pem(key["public_key_pem"])
     ballot_key = Wallet.new().private_key.public_key().public_bytes_raw()
-    input_msg = blind_rsa.prepare(selectors.token_message(slug, ballot_key))
+    input_msg = blind_rsa.prepare(token_message(slug, ballot_key))
     blinding = blind_rsa.blind(public_key, input_msg)
-    challenge = resident.client.post(f"/api/identity/elections/{slug}/token-challenge").json()
+    challenge = resident.client.post(f"/api/voting/elections/{slug}/token-challenge").json()
     vp = resident.wallet.present(resident.credential, challenge["challenge"], challenge["domain"])
     response = post_json(
         resident.client,
-        f"/api/identity/elections/{slug}/tokens",
+        f"/api/voting/elections/{slug}/tokens",
         {"blinded_message": b64url(blinding.blinded_msg), "presentation": vp},
     )
     return response, ballot_key, input_msg, blinding, public_key
@@ -213,7 +217,7 @@ def request_token(
 def finalize_token(
     response: Any, input_msg: bytes, blinding: blind_rsa.BlindingResult, public_key: Any
 ) -> dict[str, str]:
-    blind_signature = services.b64url_decode(response.json()["blind_signature"], "blind_signature")
+    blind_signature = b64url_decode(response.json()["blind_signature"], "blind_signature")
     signature = blind_rsa.finalize(public_key, input_msg, blind_signature, blinding.inv)
     return {
         "key_id": response.json()["key_id"],
@@ -231,8 +235,8 @@ def test_eligibility_token_issue_finalize_and_ballot_box_check(official: Client)
     response, ballot_key, input_msg, blinding, public_key = request_token(resident, "council-north")
     assert response.status_code == 201, response.content
     token = finalize_token(response, input_msg, blinding, public_key)
-    assert selectors.ballot_authorization_is_valid(council, ballot_key, token)
-    services.authorize_ballot(council, ballot_key, token)
+    assert ballot_authorization_is_valid(council, ballot_key, token)
+    eligibility.authorize_ballot(council, ballot_key, token)
 
     # Only the fact is recorded (DID + election), plus a ledger commitment of it.
     grant = EligibilityGrant.objects.get()
@@ -248,22 +252,22 @@ def test_eligibility_token_issue_finalize_and_ballot_box_check(official: Client)
     assert EligibilityGrant.objects.count() == 1
 
     # The token is bound to its election and its ballot key; forgeries are refused.
-    services.ensure_election_key(budget)
-    assert not selectors.ballot_authorization_is_valid(budget, ballot_key, token)
+    eligibility.ensure_election_key(budget)
+    assert not ballot_authorization_is_valid(budget, ballot_key, token)
     other_key = Wallet.new().private_key.public_key().public_bytes_raw()
-    assert not selectors.ballot_authorization_is_valid(council, other_key, token)
+    assert not ballot_authorization_is_valid(council, other_key, token)
     forged = dict(
-        token, signature=b64url(bytes(len(services.b64url_decode(token["signature"], "s"))))
+        token, signature=b64url(bytes(len(b64url_decode(token["signature"], "s"))))
     )
-    assert not selectors.ballot_authorization_is_valid(council, ballot_key, forged)
-    flipped = bytearray(services.b64url_decode(token["signature"], "s"))
+    assert not ballot_authorization_is_valid(council, ballot_key, forged)
+    flipped = bytearray(b64url_decode(token["signature"], "s"))
     flipped[-1] ^= 1
-    assert not selectors.ballot_authorization_is_valid(
+    assert not ballot_authorization_is_valid(
         council, ballot_key, dict(token, signature=b64url(bytes(flipped)))
     )
-    assert not selectors.ballot_authorization_is_valid(council, ballot_key, "not a token")
-    with pytest.raises(services.IneligibleBallot):
-        services.authorize_ballot(council, ballot_key, forged)
+    assert not ballot_authorization_is_valid(council, ballot_key, "not a token")
+    with pytest.raises(IneligibleBallot):
+        eligibility.authorize_ballot(council, ballot_key, forged)
 
     # The whole-city election accepts the same citizen with a token of its own.
     budget_response, budget_key, budget_input, budget_blinding, budget_public = request_token(
@@ -271,8 +275,8 @@ def test_eligibility_token_issue_finalize_and_ballot_box_check(official: Client)
     )
     assert budget_response.status_code == 201, budget_response.content
     budget_token = finalize_token(budget_response, budget_input, budget_blinding, budget_public)
-    assert selectors.ballot_authorization_is_valid(budget, budget_key, budget_token)
-    assert not selectors.ballot_authorization_is_valid(council, budget_key, budget_token)
+    assert ballot_authorization_is_valid(budget, budget_key, budget_token)
+    assert not ballot_authorization_is_valid(council, budget_key, budget_token)
 
 
 def test_token_refused_outside_district_when_closed_or_revoked(official: Client) -> None:
@@ -333,7 +337,7 @@ def test_expired_credential_fails_verification(official: Client) -> None:
         {"legal_name": "Old Timer", "address": "1 St", "district": "north"},
     ).json()
     two_years_ago = timezone.now() - timedelta(days=730)
-    with mock.patch("identity.services.timezone.now", return_value=two_years_ago):
+    with mock.patch("identity.services.credentials.timezone.now", return_value=two_years_ago):
         pk = post_json(official, f"/api/identity/claims/{claim['id']}/approve", {}).json()["id"]
     credential = citizen.get(f"/api/identity/credentials/{pk}").json()
     body = post_json(
@@ -369,11 +373,11 @@ def test_key_rotation_keeps_old_credentials_verifiable(
 def test_election_keys_are_sealed_at_rest(settings: Any, tmp_path: Any) -> None:
     from cryptography.exceptions import InvalidTag
 
-    from identity.models import ElectionSigningKey
+    from voting.models import EligibilityKey
 
     open_election("sealed", "", make_user("planner", Role.OFFICIAL))
-    assert Client().get("/api/identity/elections/sealed/eligibility-key").status_code == 200
-    row = ElectionSigningKey.objects.get()
+    assert Client().get("/api/voting/elections/sealed/eligibility-key").status_code == 200
+    row = EligibilityKey.objects.get()
     assert "PRIVATE" not in row.private_key_sealed
     # With another city key file the sealed key cannot be opened: no token can be signed.
     settings.CIVIC_CITY_KEY_FILE = str(tmp_path / "other.json")
@@ -381,4 +385,4 @@ def test_election_keys_are_sealed_at_rest(settings: Any, tmp_path: Any) -> None:
 
     keys.ensure_key_file()
     with pytest.raises(InvalidTag):
-        services._unseal_private_key(row)  # noqa: SLF001 - the sealing itself is under test
+        eligibility.unseal_private_key(row)

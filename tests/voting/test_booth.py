@@ -18,12 +18,13 @@ from civic_votecrypto.ballot import decode_ballot, verify_ballot
 from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.errors import CryptoError
 from civic_votecrypto.manifest import Manifest
-from identity.models import ElectionSigningKey
 from ledger.models import OutboxEntry
 from tests.support import REPO_ROOT
-from voting import selectors, services
 from voting.demo import DEMO_MANIFEST, seed_demo_election
-from voting.models import Election
+from voting.errors import ElectionStateError
+from voting.models import Election, EligibilityKey
+from voting.selectors import elections as selectors
+from voting.services import elections as services
 
 pytestmark = pytest.mark.django_db
 BUNDLE = REPO_ROOT / "voting" / "static" / "voting" / "build" / "booth_worker.js"
@@ -52,7 +53,7 @@ def test_publish_and_open_records_hashes_and_makes_the_eligibility_key(official:
     services.open_election(election)
     election.refresh_from_db()
     assert election.state == Election.State.OPEN
-    assert ElectionSigningKey.objects.filter(election=election).exists()
+    assert EligibilityKey.objects.filter(election=election).exists()
     kinds = list(OutboxEntry.objects.filter(log__name="city").values_list("kind", flat=True))
     assert kinds == ["election.context_published", "election.opened"]
 
@@ -81,11 +82,11 @@ def test_ceremony_with_a_forged_proof_is_refused(official: AbstractUser) -> None
 
 def test_context_is_published_once_and_opening_needs_it(official: AbstractUser) -> None:
     election = services.create_election(slug="vote-4", title="Vote", district="", created_by=official)
-    with pytest.raises(services.ElectionStateError, match="key ceremony"):
+    with pytest.raises(ElectionStateError, match="key ceremony"):
         services.open_election(election)
     manifest, transcript = ceremony_for({**DEMO_MANIFEST, "election_id": "vote-4"})
     services.publish_election_context(election=election, manifest=manifest, transcript=transcript)
-    with pytest.raises(services.ElectionStateError, match="published once"):
+    with pytest.raises(ElectionStateError, match="published once"):
         services.publish_election_context(election=election, manifest=manifest, transcript=transcript)
 
 

@@ -1,8 +1,9 @@
-"""Read use cases of voting."""
+"""Elections: the one rule for "is this election open?", listings, and the crypto context."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from civic_votecrypto.ballot import ElectionContext
 from civic_votecrypto.group import Point
@@ -10,8 +11,19 @@ from civic_votecrypto.manifest import Manifest
 from voting.models import Election
 
 
-def open_elections() -> QuerySet[Election]:
-    return Election.objects.filter(state=Election.State.OPEN)
+def election_is_open(election: Election) -> bool:
+    """THE rule, used everywhere: state OPEN and now within [opens_at, closes_at) where set."""
+    now = timezone.now()
+    return (
+        election.state == Election.State.OPEN
+        and (election.opens_at is None or election.opens_at <= now)
+        and (election.closes_at is None or now < election.closes_at)
+    )
+
+
+def open_elections() -> list[Election]:
+    """Elections open right now by :func:`election_is_open`."""
+    return [e for e in Election.objects.filter(state=Election.State.OPEN) if election_is_open(e)]
 
 
 def public_elections() -> QuerySet[Election]:

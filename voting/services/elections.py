@@ -1,4 +1,4 @@
-"""Write use cases of voting: creating elections, publishing their cryptographic context, opening."""
+"""Elections: creating them, publishing their cryptographic context, opening them."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from civic_votecrypto.dkg import CeremonyError, CeremonyTranscript
 from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
 from ledger.services import record_city_event
+from voting.errors import ElectionStateError
 from voting.models import Election
-
-
-class ElectionStateError(Exception):
-    """The election is not in the state this action needs."""
+from voting.services.eligibility import ensure_election_key
 
 
 @transaction.atomic
@@ -83,8 +81,6 @@ def publish_election_context(
 @transaction.atomic
 def open_election(election: Election) -> Election:
     """Open a draft election whose context is published; its eligibility key is made now."""
-    from identity.services import ensure_election_key
-
     election = Election.objects.select_for_update().get(pk=election.pk)
     if election.state != Election.State.DRAFT:
         raise ElectionStateError("only a draft election can be opened")

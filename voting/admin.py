@@ -1,0 +1,15 @@
+"""Read-only admin view of eligibility grants: who received a token for which election (never
+which token), for the city's auditors."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from identity.admin import ReadOnlyAdmin
+from voting.models import EligibilityGrant
+
+
+@admin.register(EligibilityGrant)
+class EligibilityGrantAdmin(ReadOnlyAdmin):
+    list_display = ("election", "did", "issued_at")
+    list_filter = ("election",)

@@ -1,0 +1,180 @@
+"""Eligibility: each election's RFC 9474 blind-signature key (sealed at rest), the challenge and
+the one token per citizen, and the ballot box's authorization check.
+
+Voting asks identity one thing only: does this presentation prove a valid residency credential,
+and for which district (``identity.services.presentations``)? Everything about elections stays
+here, so the dependency runs one way, voting -> identity.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from civic.errors import InvalidInput, NotFound
+from identity import keys
+from identity.core import base64url, blind_rsa
+from identity.core.jcs import canonicalize
+from identity.errors import PresentationRefused
+from identity.models import Challenge
+from identity.services import presentations
+from identity.services.encoding import b64url_decode
+from ledger import services as ledger
+from voting.errors import ElectionNotOpen, IneligibleBallot, TokenAlreadyIssued
+from voting.models import Election, EligibilityGrant, EligibilityKey
+from voting.selectors.elections import election_by_slug, election_is_open
+from voting.selectors.eligibility import ballot_authorization_is_valid
+
+KEY_WRAP_INFO = b"civic/election-key-wrap/v1"
+KEY_AAD_CONTEXT = b"civic/election-key/v1"
+
+
+def _election(slug: str) -> Election:
+    election = election_by_slug(slug)
+    if election is None:
+        raise NotFound("no such election")
+    return election
+
+
+def ensure_election_key(election: Election) -> EligibilityKey:
+    """The election's blind-signature key, generated on first need (CIVIC_BLIND_RSA_BITS)."""
+    existing = EligibilityKey.objects.filter(election=election).first()
+    if existing is not None:
+        return existing
+    private_key = blind_rsa.generate_key(settings.CIVIC_BLIND_RSA_BITS)
+    public_key = private_key.public_key()
+    row = EligibilityKey(
+        election=election,
+        variant=blind_rsa.DEFAULT_VARIANT.name,
+        key_id=blind_rsa.key_id(public_key),
+        public_key_pem=blind_rsa.public_key_pem(public_key),
+        private_key_sealed="",
+    )
+    row.private_key_sealed = seal_private_key(row, private_key)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:  # generated concurrently: use the winner's key
+        return EligibilityKey.objects.get(election=election)
+    return row
+
+
+def election_key_by_slug(slug: str) -> EligibilityKey:
+    """The public half a wallet blinds against (the key is made on first request)."""
+    return ensure_election_key(_election(slug))
+
+
+def _key_aad(row: EligibilityKey) -> bytes:
+    return KEY_AAD_CONTEXT + b"\x00" + row.election.slug.encode() + b"\x00" + row.key_id.encode()
+
+
+def _wrap_secret() -> bytes:
+    """Derived from the city key file, so a database dump alone cannot mint tokens."""
+    return keys.derived_secret(KEY_WRAP_INFO)
+
+
+def seal_private_key(row: EligibilityKey, private_key: rsa.RSAPrivateKey) -> str:
+    """The key's PKCS#8 DER under AES-256-GCM, bound to its election and key id."""
+    der = private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_wrap_secret()).encrypt(nonce, der, _key_aad(row))
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal_private_key(row: EligibilityKey) -> rsa.RSAPrivateKey:
+    """The election's private key; InvalidTag under any other city key file."""
+    raw = base64.b64decode(row.private_key_sealed)
+    der = AESGCM(_wrap_secret()).decrypt(raw[:12], raw[12:], _key_aad(row))
+    key = serialization.load_der_private_key(der, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("election key is not an RSA key")
+    return key
+
+
+def issue_eligibility_challenge(user: AbstractBaseUser, election_slug: str) -> Challenge:
+    """The challenge the citizen's residency presentation for this election must answer."""
+    election = _election(election_slug)
+    return presentations.issue_residency_challenge(user, scope=election.slug)
+
+
+def issue_eligibility_token(
+    user: AbstractBaseUser, election_slug: str, blinded_message_b64: Any, presentation: Any
+) -> dict[str, str]:
+    """Check the citizen's presentation and sign the blinded ballot-key message once.
+
+    Order of checks: the election exists (404), the fields are well-formed (400), the election
+    is open (409), no token yet (409), the blinded message fits the key (400); then, in one
+    transaction, identity redeems the presentation for this election (a current DID, 409; a
+    fresh challenge of this citizen for this election, a verifying presentation of the city's
+    valid, unrevoked, unsuspended residency credential held by that DID, 403), its district
+    covers the election's (403), the grant is recorded, the message signed, the commitment
+    logged. Any refusal rolls the whole step back, the challenge included.
+    """
+    election = _election(election_slug)
+    blinded = b64url_decode(blinded_message_b64, "blinded_message")
+    if not isinstance(presentation, Mapping):
+        raise InvalidInput({"presentation": "must be a Verifiable Presentation object"})
+    if not election_is_open(election):
+        raise ElectionNotOpen("this election is not open")
+    if EligibilityGrant.objects.filter(election=election, user=user).exists():
+        raise TokenAlreadyIssued("you already received a token for this election")
+    key_row = ensure_election_key(election)
+    private_key = unseal_private_key(key_row)
+    modulus_bytes = (private_key.key_size + 7) // 8
+    if len(blinded) != modulus_bytes:
+        raise InvalidInput({"blinded_message": f"must be {modulus_bytes} bytes"})
+
+    with transaction.atomic():
+        proof = presentations.redeem_residency_presentation(user, presentation, scope=election.slug)
+        if election.district and proof.district != election.district:
+            raise PresentationRefused({"presentation": f"this election is for residents of {election.district}"})
+        salt = secrets.token_bytes(32)
+        commitment = hashlib.sha256(
+            salt + canonicalize({"did": proof.holder_did, "election": election.slug})
+        ).hexdigest()
+        try:
+            with transaction.atomic():
+                EligibilityGrant.objects.create(
+                    election=election,
+                    user=user,
+                    did=proof.holder_did,
+                    commitment=commitment,
+                    commitment_salt=salt.hex(),
+                )
+        except IntegrityError as exc:
+            raise TokenAlreadyIssued("you already received a token for this election") from exc
+        try:
+            blind_signature = blind_rsa.blind_sign(private_key, blinded)
+        except blind_rsa.BlindRSAError as exc:
+            raise InvalidInput({"blinded_message": str(exc)}) from exc
+        ledger.append(
+            ledger.CREDENTIALS_LOG,
+            "eligibility.token_issued",
+            {"commitment": commitment, "election": election.slug},
+        )
+    return {
+        "blind_signature": base64url.encode(blind_signature),
+        "key_id": key_row.key_id,
+        "variant": key_row.variant,
+    }
+
+
+def authorize_ballot(election: Election, ballot_public_key: bytes, token: Any) -> None:
+    """What the ballot box calls: accept a ballot key only with a valid token for THIS election.
+
+    Nothing here touches a DID or a grant: the check is the RSA-PSS signature alone.
+    """
+    if not ballot_authorization_is_valid(election, ballot_public_key, token):
+        raise IneligibleBallot("the eligibility token is not valid for this ballot key and election")
