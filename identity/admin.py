@@ -3,11 +3,9 @@ where every one is recorded with its reason, so the admin never edits credential
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from civic.admin import ReadOnlyAdmin
 from identity.models import (
     CitizenDID,
     Decision,
@@ -15,17 +13,6 @@ from identity.models import (
     ResidencyClaim,
     StatusList,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CitizenDID)

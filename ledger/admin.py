@@ -3,23 +3,11 @@ only in their ``active`` flag, so a compromised observer key can be switched off
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.http import HttpRequest
 
+from civic.admin import ReadOnlyAdmin
 from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer, OutboxEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from identity.admin import ReadOnlyAdmin
+from civic.admin import ReadOnlyAdmin
 from voting.models import EligibilityGrant
 
 

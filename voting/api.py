@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from civic.errors import NotFound
 from civic.http import StrictJSONAPIView, body_schema, json_object
 from civic.roles import IsCitizen
-from identity import keys
 from identity.core import blind_rsa
 from voting.selectors import elections
 from voting.services import eligibility
@@ -74,7 +73,7 @@ class EligibilityChallengeView(StrictJSONAPIView):
         return Response(
             {
                 "challenge": challenge.nonce,
-                "domain": keys.verifier_domain(),
+                "domain": challenge.domain,
                 "expires": challenge.expires_at.isoformat(),
             },
             status=201,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -66,9 +67,20 @@ def verify_presentation_once(
     return result
 
 
-def issue_residency_challenge(user: AbstractBaseUser, *, scope: str) -> Challenge:
+@dataclass(frozen=True)
+class ResidencyChallenge:
+    """What the wallet needs to answer with a presentation: the nonce, the verifier's domain and
+    when the nonce expires. Callers see no identity row."""
+
+    nonce: str
+    domain: str
+    expires_at: datetime
+
+
+def issue_residency_challenge(user: AbstractBaseUser, *, scope: str) -> ResidencyChallenge:
     """The challenge the citizen's residency presentation for ``scope`` must answer."""
-    return issue_challenge(Challenge.Purpose.ELIGIBILITY, user=user, scope=scope)
+    row = issue_challenge(Challenge.Purpose.ELIGIBILITY, user=user, scope=scope)
+    return ResidencyChallenge(row.nonce, keys.verifier_domain(), row.expires_at)
 
 
 def redeem_residency_presentation(

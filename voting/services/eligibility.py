@@ -26,7 +26,6 @@ from identity import keys
 from identity.core import base64url, blind_rsa
 from identity.core.jcs import canonicalize
 from identity.errors import PresentationRefused
-from identity.models import Challenge
 from identity.services import presentations
 from identity.services.encoding import b64url_decode
 from ledger import services as ledger
@@ -103,7 +102,9 @@ def unseal_private_key(row: EligibilityKey) -> rsa.RSAPrivateKey:
     return key
 
 
-def issue_eligibility_challenge(user: AbstractBaseUser, election_slug: str) -> Challenge:
+def issue_eligibility_challenge(
+    user: AbstractBaseUser, election_slug: str
+) -> presentations.ResidencyChallenge:
     """The challenge the citizen's residency presentation for this election must answer."""
     election = _election(election_slug)
     return presentations.issue_residency_challenge(user, scope=election.slug)
