@@ -4,7 +4,6 @@ survives a lost cache, and the API view base that answers domain errors in the o
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -18,41 +17,21 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from civic.errors import InvalidInput, PayloadTooLarge
+from identity.core.jcs import JCSError, parse_json
 
 logger = logging.getLogger(__name__)
 
 
-class _Refused(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> None:
-    raise _Refused(f"{name} is not a JSON number")
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _Refused(f"duplicate object key {key!r}")
-        obj[key] = value
-    return obj
-
-
 def parse_strict_json(raw: bytes | str) -> Any:
-    """I-JSON (RFC 7493): no duplicate keys, no NaN or Infinity, no invalid UTF-8, bounded depth.
+    """I-JSON (RFC 7493): no duplicate keys, no NaN or Infinity, valid UTF-8, bounded depth.
 
     A repeated key would let two readers of the same bytes see different values (the last one
-    wins in Python, the first in some other parsers), so it is refused everywhere.
+    wins in Python, the first in some other parsers), so it is refused everywhere. The parsing
+    itself is the pure one identity's RFC 8785 code uses (``identity.core.jcs.parse_json``).
     """
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("malformed JSON: the body is not UTF-8") from exc
-    except RecursionError as exc:
-        raise InvalidInput("malformed JSON: nested too deeply") from exc
-    except ValueError as exc:  # json.JSONDecodeError and _Refused
+        return parse_json(raw)
+    except JCSError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from exc
 
 

@@ -238,9 +238,6 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-# Public conformance vectors (tests and self-checks read them; never copied into the repo).
-CONFORMANCE_DIR = Path(os.environ.get("CIVIC_CONFORMANCE_DIR", BASE_DIR.parent / "shared" / "conformance"))
-
 # Blockchain anchoring of witnessed checkpoints (off unless ANCHOR_RPC_URL is set). Values are
 # checked when used, so a bad one shows on /healthz and in the logs instead of stopping start-up.
 ANCHOR_RPC_URL = os.environ.get("ANCHOR_RPC_URL", "")
