@@ -1,19 +1,29 @@
-"""Elections, and their eligibility: the blind-signature key and the one grant per citizen."""
+"""Elections, their trustees and key ceremony, and their eligibility: the blind-signature key
+and the one grant per citizen. Rows only store state; the rules live in voting.services."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Election(models.Model):
-    """A ballot opened by the city for the residents of one district (or the whole city)."""
+    """A ballot opened by the city for the residents of one district (or the whole city).
+
+    Lifecycle (voting.services.lifecycle): draft -> ceremony -> scheduled -> open -> closed ->
+    tallying -> published, and cancelled from any state before open.
+    """
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        TALLIED = "tallied", "Tallied"
+        DRAFT = "draft", _("Draft")
+        CEREMONY = "ceremony", _("Key ceremony")
+        SCHEDULED = "scheduled", _("Scheduled")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        TALLYING = "tallying", _("Tallying")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
 
     slug = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=200)
@@ -30,12 +40,88 @@ class Election(models.Model):
     # from a verified key ceremony, before the election opens.
     context = models.JSONField(null=True, blank=True)
     ceremony_transcript = models.JSONField(null=True, blank=True)
+    # What an official drafts. The manifest is the crypto library's manifest JSON
+    # (civic_votecrypto.manifest); it and the window are frozen once the ceremony starts.
+    description = models.TextField(blank=True, help_text="Markdown; rendered sanitized.")
+    manifest = models.JSONField(null=True, blank=True)
+    threshold = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="t: how many trustees must take part in decryption."
+    )
+    required_observer_reports = models.PositiveSmallIntegerField(
+        default=1, help_text="Passing observer reports needed before results show as verified."
+    )
+    log_name = models.CharField(
+        max_length=64, blank=True, help_text="The election's own ledger log, once the ceremony starts."
+    )
+    state_reason = models.TextField(blank=True, help_text="Why it was cancelled or closed early.")
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ElectionTrustee(models.Model):
+    """Trustee ``index`` (1..n) of an election: one trustee account, chosen by the official."""
+
+    election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="trustees")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    index = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["election", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["election", "index"], name="voting_trustee_index"),
+            models.UniqueConstraint(fields=["election", "user"], name="voting_trustee_once"),
+        ]
+
+
+class CeremonyMessage(models.Model):
+    """One public key-ceremony message a trustee sent (docs/protocol-trustees.md), stored only
+    after the same pure checks the verifier makes; one per trustee and kind."""
+
+    class Kind(models.TextChoices):
+        ANNOUNCEMENT = "announcement", _("Announcement")
+        COMMITMENTS = "commitments", _("Encrypted shares")
+        COMPLAINTS = "complaints", _("Complaints")
+
+    election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="ceremony_messages")
+    trustee = models.ForeignKey(ElectionTrustee, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    document = models.JSONField(help_text="The civic-trustee-message/1 envelope as received.")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the envelope's RFC 8785 bytes.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["election", "trustee__index", "received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["election", "trustee", "kind"], name="voting_one_message_per_kind"
+            )
+        ]
+
+
+class TrusteeCredential(models.Model):
+    """A trustee account's API credential for the ceremony and decryption commands.
+
+    The secret is shown once; only its SHA-256 is stored (it is 256 random bits, so a plain hash
+    suffices), looked up by the public ``key_id`` and compared in constant time.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trustee_credentials"
+    )
+    key_id = models.CharField(max_length=32, unique=True)
+    secret_sha256 = models.CharField(max_length=64)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
 
 class EligibilityKey(models.Model):
