@@ -48,6 +48,8 @@ DISTRICT_MAX_CHARS = 100
 SLUG_MAX_CHARS = 64
 MAX_OBSERVER_REPORTS = 100
 MAX_LIMIT = MAX_RANGE_BRANCHES - 1
+# Path segments of /voting/... pages that an election's slug must not shadow.
+RESERVED_SLUGS = frozenset({"official", "verify", "booth", "new"})
 
 
 def city_zone() -> ZoneInfo:
@@ -215,7 +217,7 @@ def _slug_for(p: Proposal, existing: Election | None, errors: dict[str, str]) ->
         return existing.slug
     slug = (p.slug.strip() if isinstance(p.slug, str) else "") or slugify(p.title if isinstance(p.title, str) else "")
     slug = slug[:SLUG_MAX_CHARS].strip("-")
-    if not slug or slugify(slug) != slug or not is_identifier(slug):
+    if not slug or slugify(slug) != slug or not is_identifier(slug) or slug in RESERVED_SLUGS:
         errors["slug"] = _("Choose an address made of lower-case letters a-z, digits and hyphens.")
     elif Election.objects.filter(slug=slug).exists():
         errors["slug"] = _("The address “%(slug)s” is taken by another election: change the title or the address.") % {"slug": slug}
