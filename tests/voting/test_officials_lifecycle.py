@@ -20,7 +20,15 @@ from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
 from ledger.models import OutboxEntry
 from tests.identity.support_identity import identity_settings, make_user  # noqa: F401
-from tests.voting.support_officials import ROLES, body, client_for, draft, post_json, trustees, window
+from tests.voting.support_officials import (
+    ROLES,
+    body,
+    client_for,
+    draft,
+    post_json,
+    trustees,
+    window,
+)
 from voting import tasks
 from voting.errors import ElectionStateError, NotAllowed, ProposalInvalid
 from voting.models import Election
@@ -167,9 +175,8 @@ def test_cancel_needs_a_reason_and_is_refused_once_open(official) -> None:
 
 def test_the_ceremony_rechecks_the_draft(official) -> None:
     election = draft(official)
-    with time_machine.travel(election.opens_at + timedelta(minutes=10)):
-        with pytest.raises(ProposalInvalid) as caught:
-            lifecycle.start_ceremony(official, election)
+    with time_machine.travel(election.opens_at + timedelta(minutes=10)), pytest.raises(ProposalInvalid) as caught:
+        lifecycle.start_ceremony(official, election)
     assert "opens_at" in caught.value.detail
     election.refresh_from_db()
     assert election.state == State.DRAFT and not election.log_name
