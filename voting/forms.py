@@ -86,6 +86,7 @@ class ProposalForm(forms.Form):
     )
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["trustees"].queryset = trustee_accounts()
         zone = settings.CIVIC_TIME_ZONE
@@ -99,6 +100,10 @@ class ProposalForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     qid = forms.CharField(
         label=_lazy("Question id"), max_length=128, required=False, help_text=_lazy("Leave empty to make it from the question.")
     )
