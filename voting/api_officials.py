@@ -129,11 +129,11 @@ def _election(slug: str) -> Election:
 class OfficialElectionsView(StrictJSONAPIView):
     permission_classes = [IsOfficial]
 
-    @extend_schema(tags=TAG, responses={200: OBJ}, summary="Every election, drafts included")
+    @extend_schema(tags=TAG, operation_id="official_elections_list", responses={200: OBJ}, summary="Every election, drafts included")
     def get(self, request: Request) -> Response:
         return Response({"elections": [election_json(e) for e in selectors.official_elections()]})
 
-    @extend_schema(tags=TAG, request=PROPOSAL_BODY, responses={201: OBJ, 400: OBJ}, summary="Create a draft")
+    @extend_schema(tags=TAG, operation_id="official_elections_create", request=PROPOSAL_BODY, responses={201: OBJ, 400: OBJ}, summary="Create a draft")
     def post(self, request: Request) -> Response:
         election = authoring.create_draft(request.user, proposal_from_json(json_object(request)))
         return Response(election_json(election), status=201)
@@ -142,17 +142,17 @@ class OfficialElectionsView(StrictJSONAPIView):
 class OfficialElectionView(StrictJSONAPIView):
     permission_classes = [IsOfficial]
 
-    @extend_schema(tags=TAG, responses={200: OBJ, 404: OBJ}, summary="One election, drafts included")
+    @extend_schema(tags=TAG, operation_id="official_election_retrieve", responses={200: OBJ, 404: OBJ}, summary="One election, drafts included")
     def get(self, request: Request, slug: str) -> Response:
         return Response(election_json(_election(slug)))
 
-    @extend_schema(tags=TAG, request=PROPOSAL_BODY, responses={200: OBJ, 400: OBJ, 409: OBJ}, summary="Replace a draft")
+    @extend_schema(tags=TAG, operation_id="official_election_update", request=PROPOSAL_BODY, responses={200: OBJ, 400: OBJ, 409: OBJ}, summary="Replace a draft")
     def put(self, request: Request, slug: str) -> Response:
         election = _election(slug)
         election = authoring.update_draft(request.user, election, proposal_from_json(json_object(request)))
         return Response(election_json(election))
 
-    @extend_schema(tags=TAG, request=None, responses={204: None, 409: OBJ}, summary="Delete a draft")
+    @extend_schema(tags=TAG, operation_id="official_election_delete", request=None, responses={204: None, 409: OBJ}, summary="Delete a draft")
     def delete(self, request: Request, slug: str) -> Response:
         authoring.delete_draft(request.user, _election(slug))
         return Response(status=204)
@@ -163,6 +163,7 @@ class OfficialStepView(StrictJSONAPIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="official_election_step",
         request=REASON_BODY,
         responses={200: OBJ, 400: OBJ, 409: OBJ},
         parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH, enum=["ceremony", "cancel", "close"])],
