@@ -279,6 +279,16 @@ CELERY_BEAT_SCHEDULE["identity-purge-challenges"] = {
 # Voting: elections and their eligibility (RFC 9474 blind-signature keys, one token per citizen).
 CIVIC_BLIND_RSA_BITS = int(os.environ.get("CIVIC_BLIND_RSA_BITS", "3072"))
 
+# Officials (issue 10): proposals, the lifecycle on time. Windows are typed and shown in the
+# city's time zone (IANA name) and stored in UTC; the scheduler opens and closes due elections.
+CIVIC_TIME_ZONE = os.environ.get("CIVIC_TIME_ZONE", "Europe/Oslo")
+CIVIC_SCHEDULER_INTERVAL_S = float(os.environ.get("CIVIC_SCHEDULER_INTERVAL_S", "30"))
+CIVIC_DESCRIPTION_MAX_CHARS = int(os.environ.get("CIVIC_DESCRIPTION_MAX_CHARS", "20000"))
+CELERY_BEAT_SCHEDULE["voting-run-schedule"] = {
+    "task": "voting.run_schedule",
+    "schedule": CIVIC_SCHEDULER_INTERVAL_S,
+}
+
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))

@@ -31,7 +31,7 @@ class ElectionContextView(StrictJSONAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         election = elections.election_by_slug(slug)
-        if election is None or election.context is None or election.state == election.State.DRAFT:
+        if election is None or not elections.is_public(election):
             raise NotFound("no published election with this slug")
         return Response({"election": election.slug, "title": election.title, "state": election.state, "context": election.context})
 

@@ -6,12 +6,19 @@ The ceremony runs in one process here only because it is a demo; real trustees r
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from civic.roles import Role
+from civic.services import create_user_with_role
 from civic_votecrypto import dkg
 from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
 from voting.models import Election
+from voting.services import authoring, lifecycle
 from voting.services import elections as services
 
 DEMO_SLUG = "demo-2026"
@@ -56,17 +63,60 @@ DEMO_MANIFEST = {
 }
 
 
+DEMO_DESCRIPTION = """The city asks its residents three questions this year.
+
+- **Library**: should it open on Sundays?
+- **Youth council**: approve up to two candidates.
+- **Parks**: choose projects within a budget of 5 units.
+
+Read more on the [city's website](https://example.org/demo-city).
+"""
+DEMO_TRUSTEES = ("demo-trustee-1", "demo-trustee-2", "demo-trustee-3")
+
+
+def demo_trustees() -> list[AbstractBaseUser]:
+    """Three trustee accounts without a password (the in-process demo ceremony needs no login)."""
+    accounts = []
+    for username in DEMO_TRUSTEES:
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            user = create_user_with_role(username=username, email=f"{username}@demo.invalid", password=None, role=Role.TRUSTEE)
+        accounts.append(user)
+    return accounts
+
+
 def seed_demo_election(created_by: AbstractBaseUser) -> Election:
-    """Create, key and open the demo election once; later calls return it unchanged."""
-    existing = Election.objects.filter(slug=DEMO_SLUG).first()
-    if existing is not None and existing.state != Election.State.DRAFT:
-        return existing
-    election = existing or services.create_election(
-        slug=DEMO_SLUG, title=DEMO_MANIFEST["title"], district="", created_by=created_by
-    )
-    if election.context is None:
-        manifest = Manifest.from_json(DEMO_MANIFEST)
-        params = election_from_manifest(manifest, trustees=3, threshold=2).params
-        transcript, _shares = dkg.run_ceremony(params, ["Trustee A", "Trustee B", "Trustee C"])
-        election = services.publish_election_context(election=election, manifest=manifest, transcript=transcript)
-    return services.open_election(election)
+    """Draft, key and open the demo election through the officials' services, once; later calls
+    return it unchanged. ``created_by`` must be an official.
+
+    draft -> ceremony -> (the verified context is published) -> scheduled -> open, each step
+    logged on the election's own ledger log like any election's.
+    """
+    election = Election.objects.filter(slug=DEMO_SLUG).first()
+    if election is None:
+        now = timezone.now()
+        proposal = authoring.Proposal(
+            slug=DEMO_SLUG,
+            title=DEMO_MANIFEST["title"],
+            description=DEMO_DESCRIPTION,
+            district="",
+            questions=DEMO_MANIFEST["contests"],
+            opens_at=now,
+            closes_at=now + timedelta(days=30),
+            trustees=[user.get_username() for user in demo_trustees()],
+            threshold=2,
+            required_observer_reports=1,
+        )
+        election = authoring.create_draft(created_by, proposal)
+    if election.state == Election.State.DRAFT:
+        election = lifecycle.start_ceremony(created_by, election)
+    if election.state == Election.State.CEREMONY:
+        if election.context is None:
+            manifest = Manifest.from_json(election.manifest)
+            params = election_from_manifest(manifest, trustees=3, threshold=2).params
+            transcript, _shares = dkg.run_ceremony(params, ["Trustee A", "Trustee B", "Trustee C"])
+            election = services.publish_election_context(election=election, manifest=manifest, transcript=transcript)
+        election = lifecycle.complete_ceremony(election)
+    if election.state == Election.State.SCHEDULED:
+        election = services.open_election(election)
+    return election

@@ -27,3 +27,20 @@ class IneligibleBallot(DomainError):
     """The ballot key carries no valid eligibility token for this election."""
 
     code, status = "ineligible_ballot", 403
+
+
+class NotAllowed(DomainError):
+    """The user lacks the role this step needs (the services check it, not only the views)."""
+
+    code, status = "forbidden", 403
+
+
+class ProposalInvalid(DomainError):
+    """A proposal the crypto manifest or the lifecycle would refuse; ``detail`` maps each field
+    (``title``, ``questions.0.options`` ...) to its message, so forms show it next to the field."""
+
+    code, status = "invalid", 400
+
+
+class SlugTaken(ProposalInvalid):
+    code, status = "slug_taken", 409

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voting import api, views
+from voting import api, api_officials, views, views_officials
 
 app_name = "voting"
 
@@ -20,4 +20,20 @@ urlpatterns = [
         name="api-eligibility-challenge",
     ),
     path("api/voting/elections/<slug:slug>/tokens", api.EligibilityTokenView.as_view(), name="api-eligibility-tokens"),
+    # Officials (issue 10): proposals and the lifecycle, pages and JSON API.
+    path("voting/official/", views_officials.official_elections, name="official-elections"),
+    path("voting/official/new/", views_officials.official_create, name="official-create"),
+    path("voting/official/<slug:slug>/", views_officials.official_election, name="official-election"),
+    path("voting/official/<slug:slug>/edit/", views_officials.official_edit, name="official-edit"),
+    path("voting/official/<slug:slug>/delete/", views_officials.official_delete, name="official-delete"),
+    path("voting/official/<slug:slug>/ceremony/", views_officials.official_start_ceremony, name="official-ceremony"),
+    path("voting/official/<slug:slug>/cancel/", views_officials.official_cancel, name="official-cancel"),
+    path("voting/official/<slug:slug>/close/", views_officials.official_close, name="official-close"),
+    path("api/voting/official/elections", api_officials.OfficialElectionsView.as_view(), name="api-official-elections"),
+    path("api/voting/official/elections/<slug:slug>", api_officials.OfficialElectionView.as_view(), name="api-official-election"),
+    path(
+        "api/voting/official/elections/<slug:slug>/<str:step>",
+        api_officials.OfficialStepView.as_view(),
+        name="api-official-step",
+    ),
 ]

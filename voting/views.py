@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from civic.roles import Role, user_has_role
+from identity.services import presentations
 from voting.selectors import elections as selectors
+from voting.services.authoring import city_zone
 
 
 def booth_messages() -> dict[str, str]:
@@ -36,14 +40,25 @@ def receipt_messages() -> dict[str, str]:
 
 @require_GET
 def election_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "voting/elections.html", {"elections": selectors.public_elections()})
+    """Elections past their key ceremony, windows in the city's time zone. A citizen with a
+    residency credential sees their district's and the city-wide ones (``?all=1``: every one)."""
+    district = presentations.residency_district(request.user) if user_has_role(request.user, Role.CITIZEN) else None
+    show_all = request.GET.get("all") == "1"
+    elections = selectors.elections_for_district(None if show_all else district)
+    zone = city_zone()
+    with timezone.override(zone):
+        return render(
+            request,
+            "voting/elections.html",
+            {"elections": elections, "district": district, "show_all": show_all, "zone": zone.key},
+        )
 
 
 @require_GET
 def booth(request: HttpRequest, slug: str) -> HttpResponse:
     """The booth: choices are encrypted in a Web Worker on the voter's device, never sent in clear."""
     election = selectors.election_by_slug(slug)
-    if election is None or election.context is None or election.state == election.State.DRAFT:
+    if election is None or not selectors.is_public(election):
         raise Http404("no such election")
     return render(
         request,

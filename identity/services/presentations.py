@@ -22,6 +22,7 @@ from identity.core.data_integrity import Problem
 from identity.errors import DIDRequired, PresentationRefused
 from identity.models import Challenge
 from identity.selectors import challenges as challenge_selectors
+from identity.selectors import credentials as credential_selectors
 from identity.selectors import dids as did_selectors
 from identity.selectors import verification
 from identity.services.challenges import consume_challenge, issue_challenge
@@ -125,3 +126,10 @@ def redeem_residency_presentation(
     if not consume_challenge(nonce, Challenge.Purpose.ELIGIBILITY, user=user, scope=scope):
         raise PresentationRefused({"presentation": "the challenge was already used"})
     return ResidencyProof(district=district, holder_did=current.did)
+
+
+def residency_district(user: AbstractBaseUser) -> str | None:
+    """The district of the citizen's usable residency credential (None without one): what the
+    elections list filters on. Only the district leaves identity, never the claim."""
+    credential = credential_selectors.usable_credential(user) if getattr(user, "is_authenticated", False) else None
+    return credential.district if credential is not None else None

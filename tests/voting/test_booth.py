@@ -25,6 +25,7 @@ from voting.errors import ElectionStateError
 from voting.models import Election, EligibilityKey
 from voting.selectors import elections as selectors
 from voting.services import elections as services
+from voting.services import lifecycle
 
 pytestmark = pytest.mark.django_db
 BUNDLE = REPO_ROOT / "voting" / "static" / "voting" / "build" / "booth_worker.js"
@@ -35,6 +36,12 @@ def official() -> AbstractUser:
     return create_user_with_role(username="clerk", email="clerk@city.example", password="a long passphrase 42", role=Role.OFFICIAL)
 
 
+def in_ceremony(slug: str, official: AbstractUser) -> Election:
+    """A bare election moved into its key ceremony (no manifest or trustees fixed: legacy rows)."""
+    election = services.create_election(slug=slug, title="Vote", district="", created_by=official)
+    return lifecycle.transition(election, Election.State.CEREMONY)
+
+
 def ceremony_for(manifest_json: dict, trustees: int = 3, threshold: int = 2) -> tuple[Manifest, dkg.CeremonyTranscript]:
     manifest = Manifest.from_json(manifest_json)
     params = election_from_manifest(manifest, trustees, threshold).params
@@ -43,23 +50,28 @@ def ceremony_for(manifest_json: dict, trustees: int = 3, threshold: int = 2) -> 
 
 
 def test_publish_and_open_records_hashes_and_makes_the_eligibility_key(official: AbstractUser) -> None:
-    election = services.create_election(slug="vote-1", title="Vote", district="", created_by=official)
+    election = in_ceremony("vote-1", official)
     manifest, transcript = ceremony_for({**DEMO_MANIFEST, "election_id": "vote-1"})
     services.publish_election_context(election=election, manifest=manifest, transcript=transcript)
     election.refresh_from_db()
     ctx = selectors.crypto_context(election)
     assert ctx.joint_key == transcript.joint_key()
     assert election.context["extended_hash"] == ctx.extended_hash.hex()
+    with pytest.raises(ElectionStateError, match="scheduled"):
+        services.open_election(election)
+    lifecycle.complete_ceremony(election)
     services.open_election(election)
     election.refresh_from_db()
     assert election.state == Election.State.OPEN
     assert EligibilityKey.objects.filter(election=election).exists()
-    kinds = list(OutboxEntry.objects.filter(log__name="city").values_list("kind", flat=True))
-    assert kinds == ["election.context_published", "election.opened"]
+    city = list(OutboxEntry.objects.filter(log__name="city").values_list("kind", flat=True))
+    assert city == ["election.log_created", "election.context_published"]
+    own = list(OutboxEntry.objects.filter(log__name=election.log_name).values_list("kind", flat=True))
+    assert own == ["election.ceremony", "election.scheduled", "election.open"]
 
 
 def test_ceremony_for_another_manifest_is_refused(official: AbstractUser) -> None:
-    election = services.create_election(slug="vote-2", title="Vote", district="", created_by=official)
+    election = in_ceremony("vote-2", official)
     manifest, _ = ceremony_for({**DEMO_MANIFEST, "election_id": "vote-2"})
     _, other = ceremony_for({**DEMO_MANIFEST, "election_id": "another"})
     with pytest.raises(dkg.CeremonyError, match="another manifest"):
@@ -69,7 +81,7 @@ def test_ceremony_for_another_manifest_is_refused(official: AbstractUser) -> Non
 
 
 def test_ceremony_with_a_forged_proof_is_refused(official: AbstractUser) -> None:
-    election = services.create_election(slug="vote-3", title="Vote", district="", created_by=official)
+    election = in_ceremony("vote-3", official)
     manifest, transcript = ceremony_for({**DEMO_MANIFEST, "election_id": "vote-3"})
     first, second = transcript.commitments[0], transcript.commitments[1]
     forged = dataclasses.replace(transcript, commitments=(dataclasses.replace(first, proofs=second.proofs), *transcript.commitments[1:]))
@@ -77,12 +89,12 @@ def test_ceremony_with_a_forged_proof_is_refused(official: AbstractUser) -> None
         services.publish_election_context(election=election, manifest=manifest, transcript=forged)
     election.refresh_from_db()
     assert election.context is None
-    assert not OutboxEntry.objects.exists()
+    assert not OutboxEntry.objects.filter(kind="election.context_published").exists()
 
 
 def test_context_is_published_once_and_opening_needs_it(official: AbstractUser) -> None:
-    election = services.create_election(slug="vote-4", title="Vote", district="", created_by=official)
-    with pytest.raises(ElectionStateError, match="key ceremony"):
+    election = in_ceremony("vote-4", official)
+    with pytest.raises(ElectionStateError, match="scheduled"):
         services.open_election(election)
     manifest, transcript = ceremony_for({**DEMO_MANIFEST, "election_id": "vote-4"})
     services.publish_election_context(election=election, manifest=manifest, transcript=transcript)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from civic_votecrypto.ballot import ElectionContext
@@ -26,9 +28,57 @@ def open_elections() -> list[Election]:
     return [e for e in Election.objects.filter(state=Election.State.OPEN) if election_is_open(e)]
 
 
+# Past the key ceremony: the context is published and the public may see the election.
+PUBLIC_STATES = frozenset(
+    {
+        Election.State.SCHEDULED,
+        Election.State.OPEN,
+        Election.State.CLOSED,
+        Election.State.TALLYING,
+        Election.State.PUBLISHED,
+    }
+)
+
+
+def is_public(election: Election) -> bool:
+    """Booth and context API: only elections past the ceremony, with their context."""
+    return election.state in PUBLIC_STATES and election.context is not None
+
+
 def public_elections() -> QuerySet[Election]:
-    """Elections whose cryptographic context is public (open, closed or tallied)."""
-    return Election.objects.exclude(state=Election.State.DRAFT).exclude(context=None)
+    """Elections past the ceremony (their context is public), and those cancelled after it."""
+    published = Q(state__in=PUBLIC_STATES) | Q(state=Election.State.CANCELLED)
+    return Election.objects.filter(published).exclude(context=None).order_by("opens_at", "pk")
+
+
+def elections_for_district(district: str | None) -> QuerySet[Election]:
+    """What a citizen of ``district`` sees: its elections and the city-wide ones (None: all)."""
+    elections = public_elections()
+    if district is None:
+        return elections
+    return elections.filter(Q(district="") | Q(district=district))
+
+
+def official_elections() -> QuerySet[Election]:
+    """Every election, drafts included, for the officials' desk."""
+    return Election.objects.select_related("created_by").order_by("-updated_at")
+
+
+def drafts_of(user: AbstractBaseUser) -> QuerySet[Election]:
+    """An official's own drafts."""
+    return Election.objects.filter(state=Election.State.DRAFT, created_by=user).order_by("-updated_at")
+
+
+def trustee_accounts() -> QuerySet[AbstractBaseUser]:
+    """Active accounts holding the trustee role: the ones an official may choose."""
+    perm = Q(groups__permissions__codename="act_as_trustee") | Q(user_permissions__codename="act_as_trustee")
+    return get_user_model().objects.filter(perm, is_active=True).distinct().order_by("username")
+
+
+def trustee_list_json(election: Election) -> list[dict[str, object]]:
+    """The ordered trustees as the ceremony event hashes them: [{"index", "username"}]."""
+    rows = election.trustees.select_related("user").order_by("index")
+    return [{"index": row.index, "username": row.user.get_username()} for row in rows]
 
 
 def election_by_slug(slug: str) -> Election | None:

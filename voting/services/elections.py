@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import rfc8785
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -14,6 +15,7 @@ from civic_votecrypto.manifest import Manifest
 from ledger.services import record_city_event
 from voting.errors import ElectionStateError
 from voting.models import Election
+from voting.services import lifecycle
 from voting.services.eligibility import ensure_election_key
 
 
@@ -50,14 +52,20 @@ def transcript_json(transcript: CeremonyTranscript) -> dict[str, Any]:
 def publish_election_context(
     *, election: Election, manifest: Manifest, transcript: CeremonyTranscript
 ) -> Election:
-    """Fix a draft election's manifest and joint key, from a ceremony whose every proof checks.
+    """Fix the joint key of an election in its key ceremony, from a ceremony whose every proof
+    checks and which was run for the manifest, n and t fixed when the ceremony started.
 
     The ceremony must be bound to this manifest (its base hash), so trustees' proofs cannot be
     replayed into another election. The hashes go to the city log for anyone to compare.
     """
     election = Election.objects.select_for_update().get(pk=election.pk)
-    if election.state != Election.State.DRAFT or election.context is not None:
-        raise ElectionStateError("the context of an election is published once, while it is a draft")
+    if election.state != Election.State.CEREMONY or election.context is not None:
+        raise ElectionStateError("the context of an election is published once, during its key ceremony")
+    if election.manifest is not None and rfc8785.dumps(manifest.to_json()) != rfc8785.dumps(election.manifest):
+        raise CeremonyError("the ceremony was run for another manifest than the one fixed at its start")
+    n = election.trustees.count()
+    if n and (transcript.params.trustees, transcript.params.threshold) != (n, election.threshold):
+        raise CeremonyError("the ceremony was run for another trustee count or threshold")
     expected = election_from_manifest(manifest, transcript.params.trustees, transcript.params.threshold)
     if transcript.params.base_hash != expected.base_hash:
         raise CeremonyError("the ceremony was run for another manifest or trustee count")
@@ -80,14 +88,13 @@ def publish_election_context(
 
 @transaction.atomic
 def open_election(election: Election) -> Election:
-    """Open a draft election whose context is published; its eligibility key is made now."""
+    """Open a scheduled election (the scheduler calls this when its time has come); its
+    eligibility key is made now and the ``election.open`` event fixes the window."""
     election = Election.objects.select_for_update().get(pk=election.pk)
-    if election.state != Election.State.DRAFT:
-        raise ElectionStateError("only a draft election can be opened")
+    if election.state != Election.State.SCHEDULED:
+        raise ElectionStateError("only a scheduled election can be opened")
     if election.context is None:
         raise ElectionStateError("publish the election's key ceremony before opening it")
-    election.state = Election.State.OPEN
-    election.save(update_fields=["state"])
+    election = lifecycle.transition(election, Election.State.OPEN, fixes={"window": lifecycle.window_json(election)})
     ensure_election_key(election)
-    record_city_event("election.opened", {"election": election.slug})
     return election
