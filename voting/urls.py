@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voting import api, views
+from voting import api, urls_trustees, views
 
 app_name = "voting"
 
@@ -21,3 +21,6 @@ urlpatterns = [
     ),
     path("api/voting/elections/<slug:slug>/tokens", api.EligibilityTokenView.as_view(), name="api-eligibility-tokens"),
 ]
+
+# Trustees: credentials, the ceremony page and the ceremony API (voting/urls_trustees.py).
+urlpatterns += urls_trustees.urlpatterns

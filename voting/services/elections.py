@@ -56,8 +56,10 @@ def publish_election_context(
     replayed into another election. The hashes go to the city log for anyone to compare.
     """
     election = Election.objects.select_for_update().get(pk=election.pk)
-    if election.state != Election.State.DRAFT or election.context is not None:
-        raise ElectionStateError("the context of an election is published once, while it is a draft")
+    # A draft (one-process ceremonies: tests, scripts) or an election in its key ceremony
+    # (voting.services.ceremony, when the last round is in).
+    if election.state not in (Election.State.DRAFT, Election.State.CEREMONY) or election.context is not None:
+        raise ElectionStateError("the context of an election is published once, before it is scheduled")
     expected = election_from_manifest(manifest, transcript.params.trustees, transcript.params.threshold)
     if transcript.params.base_hash != expected.base_hash:
         raise CeremonyError("the ceremony was run for another manifest or trustee count")
