@@ -249,10 +249,13 @@ class CeremonyRun:
         if secret.content.get("stage") != cli.CEREMONY_STAGE:
             return Progress(f"trustee {me}: the ceremony is finished; key share in {self.key_file}",
                             done=True)  # fmt: skip
-        if state.get("state") != "ceremony":
-            raise cli.BadInput(
+        running = state.get("state") == "ceremony"
+
+        def not_running() -> cli.BadInput:
+            return cli.BadInput(
                 f"election {self.server.slug} is {state.get('state')}, not in its key ceremony"
             )
+
         _, trustee = secret.ceremony_state()
         sent: dict[str, Any] = dict(secret.content.get("network") or {})
         held = {
@@ -265,6 +268,8 @@ class CeremonyRun:
             missing = [i for i in election.params.indices if i not in held[kind]]
             if not missing:
                 return None
+            if not running:
+                raise not_running()
             who = ", ".join(f"{i} ({names.get(i, '?')})" for i in missing)
             return Progress(f"waiting for the {kind} of trustee(s) {who}", waiting=True)
 
@@ -275,6 +280,8 @@ class CeremonyRun:
                     "announcement", election, trustee.announce().to_json()
                 )
                 self._save(trustee, sent)
+            if not running:
+                raise not_running()
             self.server.send(sent["announcement"])
             return Progress(f"trustee {me}: announcement sent")
         cli._check_own_announcement(messages, trustee)  # noqa: SLF001 - same package
@@ -290,6 +297,8 @@ class CeremonyRun:
                     raise cli.Rejected(f"{exc}; the ceremony must restart") from None
                 sent["commitments"] = cli.envelope("commitments", election, commitments.to_json())
                 self._save(trustee, sent)
+            if not running:
+                raise not_running()
             self.server.send(sent["commitments"])
             return Progress(f"trustee {me}: commitments and encrypted shares sent; announcements "
                             f"fingerprint {cli.announcements_fingerprint(messages)}")  # fmt: skip
@@ -309,6 +318,8 @@ class CeremonyRun:
                 body = {"trustee": me, "complaints": [c.to_json() for c in complaints]}
                 sent["complaints"] = cli.envelope("complaints", election, body)
                 self._save(trustee, sent)
+            if not running:
+                raise not_running()
             self.server.send(sent["complaints"])
             accused = [c["accused"] for c in sent["complaints"]["body"]["complaints"]]
             if accused:
