@@ -805,7 +805,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--passphrase-file", help="read the passphrase from this file (default: prompt)"
         )
 
-    p = sub.add_parser("ceremony", help="run the whole key ceremony against the city's server")
+    p = sub.add_parser(
+        "ceremony", help="run the whole key ceremony against the city's server", allow_abbrev=False
+    )
     p.add_argument("--server", required=True, help="the city's base URL, e.g. https://vote.city")
     p.add_argument("--election", required=True, help="the election's slug")
     p.add_argument("--key-file", required=True, help="your encrypted key file (made if absent)")
@@ -906,4 +908,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this __main__ copy, so the exceptions trustee_client raises
+    # are the very classes main() catches.
+    from civic_votecrypto.trustee import main as module_main
+
+    sys.exit(module_main())
