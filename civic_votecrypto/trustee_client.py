@@ -36,7 +36,6 @@ from .group import base_mul
 from .manifest import Manifest
 
 TOKEN_ENV = "CIVIC_TRUSTEE_TOKEN"  # noqa: S105 - the variable's name, not a secret
-ROUNDS = ("announcement", "commitments", "complaints")
 USER_AGENT = "civic-trustee/1"
 
 

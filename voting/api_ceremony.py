@@ -76,6 +76,7 @@ class CeremonyMessagesView(CeremonyAPIView):
 
     @extend_schema(
         tags=TAGS,
+        operation_id="voting_ceremony_messages",
         parameters=[OpenApiParameter("kind", str, enum=CeremonyMessage.Kind.values, required=False)],
         responses={200: OBJ, 404: OBJ},
         summary="Every stored ceremony message (civic-trustee-message/1 envelopes)",
@@ -107,7 +108,9 @@ class CeremonyMessagesView(CeremonyAPIView):
 
 
 class CeremonyMessageView(CeremonyAPIView):
-    @extend_schema(tags=TAGS, responses={200: OBJ, 404: OBJ}, summary="One stored ceremony message")
+    @extend_schema(
+        tags=TAGS, operation_id="voting_ceremony_message", responses={200: OBJ, 404: OBJ}, summary="One stored ceremony message"
+    )
     def get(self, request: Request, slug: str, kind: str, index: int) -> Response:
         election = public_election(slug)
         document = selectors.message_document(election, kind, index)

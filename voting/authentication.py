@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -52,3 +53,17 @@ class IsTrustee(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return user_has_role(request.user, Role.TRUSTEE)
+
+
+class TrusteeTokenScheme(OpenApiAuthenticationExtension):
+    """The credential in the OpenAPI document (registered when this module is imported)."""
+
+    target_class = "voting.authentication.TrusteeTokenAuthentication"
+    name = "trusteeCredential"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "<key id>.<secret> (a trustee API credential)",
+        }
