@@ -14,13 +14,16 @@ from django.db import transaction
 from civic.roles import Role
 from civic.services import create_user_with_role
 from ledger.services import record_city_event
-from voting.demo import seed_demo_election
+from voting.demo import DEMO_TRUSTEES, seed_demo_election
 
 DEMO_ACCOUNTS: list[tuple[str, Role]] = [
     ("official", Role.OFFICIAL),
     ("alice", Role.CITIZEN),
     ("bob", Role.CITIZEN),
     ("observer", Role.OBSERVER),
+    ("trustee-a", Role.TRUSTEE),
+    ("trustee-b", Role.TRUSTEE),
+    ("trustee-c", Role.TRUSTEE),
 ]
 
 
@@ -51,7 +54,12 @@ def seed_demo_city() -> tuple[bool, dict[str, dict[str, str]]]:
                 user.save(update_fields=["password"])
             logins[username] = {"role": role.value, "password": password}
         record_demo_seed_event(logins)
-        seed_demo_election(User.objects.get(username="official"))
+    # Outside the accounts' transaction: the trustees' ceremony goes through the HTTP path.
+    seed_demo_election(
+        User.objects.get(username="official"),
+        [User.objects.get(username=name) for name in DEMO_TRUSTEES],
+        Path(settings.VAR_DIR) / "demo_trustees",
+    )
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(logins, handle, indent=2)

@@ -16,7 +16,9 @@ for t of n (docs/protocol-trustees.md § Trustee command line):
 
 Exit codes: 0 done; 1 the cryptography rejected something (a proof fails, a trustee is
 disqualified, too few valid tally shares); 2 unusable input (missing or malformed file, wrong
-passphrase, files of another election). Errors are one readable line, never a traceback.
+passphrase, files of another election); 3 (the network command only) the server cannot be
+reached, answered with a server error, or the wait timed out: run it again to resume. Errors are
+one readable line, never a traceback.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ OUTCOME_KEYS = (
     "verification_keys",
 )
 KINDS = ("announcement", "commitments", "complaints", "ceremony", "tally-share")
-EXIT_OK, EXIT_REJECTED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_BAD_INPUT, EXIT_NETWORK = 0, 1, 2, 3
 
 
 class BadInput(Exception):
@@ -79,6 +81,13 @@ class BadInput(Exception):
 
 class Rejected(Exception):
     """The inputs are readable but the cryptography says no (exit 1)."""
+
+
+class NetworkProblem(Exception):
+    """The server cannot be reached, answers with a server error, or the wait timed out (exit 3).
+
+    Nothing is lost: the key file holds every step, so running the command again resumes.
+    """
 
 
 # -- election identity ----------------------------------------------------------------------
@@ -211,21 +220,30 @@ def _election_of(doc: Mapping[str, Any], source: str) -> Election:
 def load_messages(paths: Sequence[str]) -> Messages:
     messages = Messages()
     for source in paths:
-        doc = read_json(source, "message file")
-        if not isinstance(doc, dict) or doc.get("format") != MESSAGE_FORMAT:
-            raise BadInput(f"{source} is not a trustee message ({MESSAGE_FORMAT})")
-        kind = doc.get("kind")
-        if kind not in KINDS or set(doc) != {
-            "format", "kind", "election_id", "base_hash", "trustees", "threshold", "body",
-        }:  # fmt: skip
-            raise BadInput(f"{source}: unknown message kind or unexpected fields")
-        election = _election_of(doc, source)
-        if messages.election is None:
-            messages.election = election
-        elif messages.election != election:
-            raise BadInput(f"{source} belongs to another election or ceremony than the others")
-        _add_body(messages, kind, doc["body"], source)
+        add_document(messages, read_json(source, "message file"), source)
     return messages
+
+
+def add_document(messages: Messages, doc: Any, source: str) -> str:
+    """Decode one ``civic-trustee-message/1`` envelope strictly into ``messages``; its kind.
+
+    The one decoder of trustee messages: the file commands, the network client and the server
+    (voting.services.ceremony) all read messages through it. Proofs are not checked here.
+    """
+    if not isinstance(doc, dict) or doc.get("format") != MESSAGE_FORMAT:
+        raise BadInput(f"{source} is not a trustee message ({MESSAGE_FORMAT})")
+    kind = doc.get("kind")
+    if kind not in KINDS or set(doc) != {
+        "format", "kind", "election_id", "base_hash", "trustees", "threshold", "body",
+    }:  # fmt: skip
+        raise BadInput(f"{source}: unknown message kind or unexpected fields")
+    election = _election_of(doc, source)
+    if messages.election is None:
+        messages.election = election
+    elif messages.election != election:
+        raise BadInput(f"{source} belongs to another election or ceremony than the others")
+    _add_body(messages, kind, doc["body"], source)
+    return str(kind)
 
 
 def _add_body(messages: Messages, kind: str, body: Any, source: str) -> None:
@@ -744,6 +762,35 @@ def cmd_combine(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ceremony(args: argparse.Namespace) -> int:
+    """The whole ceremony against the server (civic_votecrypto.trustee_client)."""
+    from . import trustee_client  # httpx only for the network command
+
+    if not 1 <= args.poll_interval <= 60:
+        raise BadInput("--poll-interval must be between 1 and 60 seconds")
+    if args.timeout <= 0:
+        raise BadInput("--timeout must be positive")
+    token = trustee_client.read_token(args.token_file)
+    server = trustee_client.CeremonyServer(args.server, args.election, token)
+    run = trustee_client.CeremonyRun(
+        server,
+        args.key_file,
+        lambda confirm: read_passphrase(args.passphrase_file, confirm=confirm),
+        name=args.name,
+        kdf_log2_n=args.kdf_log2_n,
+    )
+    try:
+        trustee_client.run_ceremony(
+            run,
+            timeout=args.timeout,
+            poll_interval=args.poll_interval,
+            say=lambda line: print(line, flush=True),
+        )
+    finally:
+        server.close()
+    return EXIT_OK
+
+
 # -- CLI ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -757,6 +804,35 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--passphrase-file", help="read the passphrase from this file (default: prompt)"
         )
+
+    p = sub.add_parser(
+        "ceremony", help="run the whole key ceremony against the city's server", allow_abbrev=False
+    )
+    p.add_argument("--server", required=True, help="the city's base URL, e.g. https://vote.city")
+    p.add_argument("--election", required=True, help="the election's slug")
+    p.add_argument("--key-file", required=True, help="your encrypted key file (made if absent)")
+    p.add_argument("--passphrase-file", help="read the passphrase from this file (default: prompt)")
+    p.add_argument(
+        "--token-file",
+        help="file (mode 0600) holding your API credential (default: $CIVIC_TRUSTEE_TOKEN)",
+    )
+    p.add_argument("--name", help="your name as published (default: your account's name)")
+    p.add_argument(
+        "--timeout", type=float, default=3600.0, help="give up waiting after this many seconds"
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=10.0,
+        help="longest pause between two questions to the server, 1-60 s (default 10)",
+    )
+    p.add_argument(
+        "--kdf-log2-n",
+        type=int,
+        default=trustee_file.DEFAULT_LOG2_N,
+        help=f"scrypt cost of a new key file (default {trustee_file.DEFAULT_LOG2_N})",
+    )
+    p.set_defaults(run=cmd_ceremony)
 
     p = sub.add_parser("ceremony-start", help="make your keys; write announcement + key file")
     p.add_argument("--manifest", required=True, help="the election manifest JSON")
@@ -826,7 +902,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except NetworkProblem as exc:
+        print(f"network: {exc}", file=sys.stderr)
+        return EXIT_NETWORK
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this __main__ copy, so the exceptions trustee_client raises
+    # are the very classes main() catches.
+    from civic_votecrypto.trustee import main as module_main
+
+    sys.exit(module_main())

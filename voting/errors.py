@@ -44,3 +44,58 @@ class ProposalInvalid(DomainError):
 
 class SlugTaken(ProposalInvalid):
     code, status = "slug_taken", 409
+
+
+# -- the key ceremony over the network and trustee credentials (docs/protocol-trustees.md) --
+class NotElectionTrustee(DomainError):
+    """Only the election's own trustees send its ceremony messages."""
+
+    code, status = "not_election_trustee", 403
+
+
+class CeremonyNotRunning(ElectionStateError):
+    """Messages are accepted only while the election is in its key ceremony."""
+
+    code = "ceremony_not_running"
+
+
+class MalformedCeremonyMessage(DomainError):
+    """Not a civic-trustee-message/1 envelope of a ceremony round, or a field is malformed."""
+
+    code, status = "malformed_message", 400
+
+
+class WrongElectionMessage(DomainError):
+    """The envelope names another election, base hash or (n, t)."""
+
+    code, status = "wrong_election", 400
+
+
+class WrongTrusteeIndex(DomainError):
+    """The message is from another trustee index than the sender's."""
+
+    code, status = "wrong_trustee_index", 403
+
+
+class DuplicateCeremonyMessage(DomainError):
+    """One message of each kind per trustee: a different second one is refused."""
+
+    code, status = "duplicate_message", 409
+
+
+class CeremonyRoundNotOpen(DomainError):
+    """A round's messages are accepted once every trustee has sent the previous round's."""
+
+    code, status = "round_not_open", 409
+
+
+class CeremonyProofFailed(DomainError):
+    """The message decodes but its proofs fail (the same checks the verifier makes)."""
+
+    code, status = "proof_failed", 422
+
+
+class CredentialLimitReached(DomainError):
+    """A trustee account holds at most CIVIC_TRUSTEE_MAX_CREDENTIALS active credentials."""
+
+    code, status = "credential_limit", 409

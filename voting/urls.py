@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voting import api, api_officials, views, views_officials
+from voting import api, api_officials, urls_trustees, views, views_officials
 
 app_name = "voting"
 
@@ -37,3 +37,6 @@ urlpatterns = [
         name="api-official-step",
     ),
 ]
+
+# Trustees: credentials, the ceremony page and the ceremony API (voting/urls_trustees.py).
+urlpatterns += urls_trustees.urlpatterns

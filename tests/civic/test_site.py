@@ -49,7 +49,7 @@ def test_collected_stylesheet_is_served_locally(settings: Any, tmp_path: Path) -
 def test_demo_seed_creates_accounts_once(settings_var_dir: Path) -> None:
     created, logins = seed_demo_city()
     assert created
-    assert set(logins) == {"official", "alice", "bob", "observer"}
+    assert set(logins) == {"official", "alice", "bob", "observer", "trustee-a", "trustee-b", "trustee-c"}
     users = get_user_model().objects
     assert user_has_role(users.get(username="official"), Role.OFFICIAL)
     assert user_has_role(users.get(username="alice"), Role.CITIZEN)
