@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from civic.roles import Role, user_has_role
 from identity.services import presentations
+from voting.markdown import render_markdown
 from voting.selectors import elections as selectors
 from voting.services.authoring import city_zone
 
@@ -63,7 +64,12 @@ def booth(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "voting/booth.html",
-        {"election": election, "contests": election.context["manifest"]["contests"], "booth_messages": booth_messages()},
+        {
+            "election": election,
+            "description_html": render_markdown(election.description),
+            "contests": election.context["manifest"]["contests"],
+            "booth_messages": booth_messages(),
+        },
     )
 
 

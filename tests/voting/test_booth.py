@@ -196,3 +196,15 @@ process.stdout.write(JSON.stringify(replies.at(-1)));
 def test_bundle_is_built_from_the_current_sources() -> None:
     sources = list((REPO_ROOT / "voting" / "static" / "voting" / "js").glob("*.mjs"))
     assert BUNDLE.stat().st_mtime >= max(Path(s).stat().st_mtime for s in sources), "run `make setup`"
+
+
+def test_booth_shows_the_description_sanitized(client: Client, official: AbstractUser) -> None:
+    election = seed_demo_election(official)
+    Election.objects.filter(pk=election.pk).update(
+        description="**Read this.** <script>alert(1)</script> [site](javascript:alert(1))"
+    )
+    html = client.get(f"/voting/{election.slug}/booth/").content.decode()
+    description = html.split('id="election-description">', 1)[1].split("</div>", 1)[0]
+    assert "<strong>Read this.</strong>" in description
+    assert "<script" not in description and "&lt;script&gt;" in description  # shown, never run
+    assert "href=" not in description  # a javascript: link does not become a link
