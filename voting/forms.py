@@ -15,7 +15,7 @@ from django.conf import settings
 from django.forms import formset_factory
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from civic_votecrypto.manifest import QUESTION_TYPES
 from voting.selectors.elections import trustee_accounts
@@ -23,11 +23,11 @@ from voting.services.authoring import Proposal
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 QUESTION_TYPE_LABELS = {
-    "yes_no_abstain": _lazy("Yes / no / abstain"),
-    "one_of_n": _lazy("One of several options"),
-    "approval": _lazy("Approval (choose between a minimum and a maximum)"),
-    "score": _lazy("Score each option"),
-    "budget": _lazy("Participatory budget (projects with costs, a cap)"),
+    "yes_no_abstain": gettext_lazy("Yes / no / abstain"),
+    "one_of_n": gettext_lazy("One of several options"),
+    "approval": gettext_lazy("Approval (choose between a minimum and a maximum)"),
+    "score": gettext_lazy("Score each option"),
+    "budget": gettext_lazy("Participatory budget (projects with costs, a cap)"),
 }
 PARAM_FIELDS = {
     "one_of_n": ("allow_blank",),
@@ -52,37 +52,37 @@ class TrusteeChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ProposalForm(forms.Form):
-    title = forms.CharField(label=_lazy("Title"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     slug = forms.CharField(
-        label=_lazy("Address (slug)"),
+        label=gettext_lazy("Address (slug)"),
         max_length=64,
         required=False,
-        help_text=_lazy("Part of the election's web address. Leave it empty to make it from the title."),
+        help_text=gettext_lazy("Part of the election's web address. Leave it empty to make it from the title."),
     )
     description = forms.CharField(
-        label=_lazy("Description"),
+        label=gettext_lazy("Description"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_lazy("Markdown: **bold**, *italic*, lists, links. HTML is shown as text."),
+        help_text=gettext_lazy("Markdown: **bold**, *italic*, lists, links. HTML is shown as text."),
     )
     district = forms.CharField(
-        label=_lazy("District"), max_length=100, required=False, help_text=_lazy("Leave empty for the whole city.")
+        label=gettext_lazy("District"), max_length=100, required=False, help_text=gettext_lazy("Leave empty for the whole city.")
     )
-    opens_at = forms.DateTimeField(label=_lazy("Voting opens"), widget=LocalDateTimeInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])
-    closes_at = forms.DateTimeField(label=_lazy("Voting closes"), widget=LocalDateTimeInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])
+    opens_at = forms.DateTimeField(label=gettext_lazy("Voting opens"), widget=LocalDateTimeInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])
+    closes_at = forms.DateTimeField(label=gettext_lazy("Voting closes"), widget=LocalDateTimeInput(), input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])
     trustees = TrusteeChoiceField(
-        label=_lazy("Trustees"),
+        label=gettext_lazy("Trustees"),
         queryset=trustee_accounts(),
         to_field_name="username",
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text=_lazy("They hold the key shares; they are numbered 1 to n in the order shown."),
+        help_text=gettext_lazy("They hold the key shares; they are numbered 1 to n in the order shown."),
     )
     threshold = forms.IntegerField(
-        label=_lazy("Trustees needed to decrypt (t)"), required=False, min_value=0, max_value=255
+        label=gettext_lazy("Trustees needed to decrypt (t)"), required=False, min_value=0, max_value=255
     )
     required_observer_reports = forms.IntegerField(
-        label=_lazy("Observer reports needed to show results as verified"), min_value=0, max_value=100, initial=1
+        label=gettext_lazy("Observer reports needed to show results as verified"), min_value=0, max_value=100, initial=1
     )
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -105,25 +105,25 @@ class QuestionForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     qid = forms.CharField(
-        label=_lazy("Question id"), max_length=128, required=False, help_text=_lazy("Leave empty to make it from the question.")
+        label=gettext_lazy("Question id"), max_length=128, required=False, help_text=gettext_lazy("Leave empty to make it from the question.")
     )
-    type = forms.ChoiceField(label=_lazy("Type"), initial="yes_no_abstain", choices=[(t, QUESTION_TYPE_LABELS[t]) for t in QUESTION_TYPES])
-    title = forms.CharField(label=_lazy("Question"), max_length=1000, required=False)
+    type = forms.ChoiceField(label=gettext_lazy("Type"), initial="yes_no_abstain", choices=[(t, QUESTION_TYPE_LABELS[t]) for t in QUESTION_TYPES])
+    title = forms.CharField(label=gettext_lazy("Question"), max_length=1000, required=False)
     options = forms.CharField(
-        label=_lazy("Options"),
+        label=gettext_lazy("Options"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "One option per line: its title, or “id | title”. Budget projects: “title | cost” or "
             "“id | title | cost”. Yes/no/abstain: leave empty for the usual three."
         ),
     )
-    allow_blank = forms.BooleanField(label=_lazy("Allow a blank answer (one of several)"), required=False)
-    min_selections = forms.IntegerField(label=_lazy("Approval: fewest choices"), required=False)
-    max_selections = forms.IntegerField(label=_lazy("Approval: most choices"), required=False)
-    max_score = forms.IntegerField(label=_lazy("Score: highest score per option"), required=False)
-    max_total = forms.IntegerField(label=_lazy("Score: most points in all"), required=False)
-    budget = forms.IntegerField(label=_lazy("Budget: the cap"), required=False)
+    allow_blank = forms.BooleanField(label=gettext_lazy("Allow a blank answer (one of several)"), required=False)
+    min_selections = forms.IntegerField(label=gettext_lazy("Approval: fewest choices"), required=False)
+    max_selections = forms.IntegerField(label=gettext_lazy("Approval: most choices"), required=False)
+    max_score = forms.IntegerField(label=gettext_lazy("Score: highest score per option"), required=False)
+    max_total = forms.IntegerField(label=gettext_lazy("Score: most points in all"), required=False)
+    budget = forms.IntegerField(label=gettext_lazy("Budget: the cap"), required=False)
 
 
 QuestionFormSet = formset_factory(
@@ -247,4 +247,4 @@ def apply_errors(form: ProposalForm, formset: Any, detail: Any) -> list[str]:
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_lazy("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

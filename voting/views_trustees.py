@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from civic.errors import DomainError
 from civic.roles import Role, role_required
 from voting.forms_trustees import CeremonyUploadForm, CredentialForm
-from voting.models import Election, ElectionTrustee
+from voting.models import CeremonyMessage, Election, ElectionTrustee
 from voting.selectors import ceremony as selectors
 from voting.selectors.elections import election_by_slug
 from voting.services import ceremony as ceremony_services
@@ -70,12 +70,15 @@ def _ceremony_page(
     request: HttpRequest, election: Election, form: CeremonyUploadForm | None, status: int = 200
 ) -> HttpResponse:
     index = selectors.trustee_index_of(election, request.user)
+    status_ = selectors.ceremony_status(election)
     return render(
         request,
         "voting/ceremony.html",
         {
             "election": election,
-            "status": selectors.ceremony_status(election),
+            "status": status_,
+            # The round's name in the reader's language, not its protocol code.
+            "round_label": CeremonyMessage.Kind(status_["round"]).label if status_["round"] else "",
             "your_index": index,
             "form": form or (CeremonyUploadForm() if index is not None else None),
             "server": request.build_absolute_uri("/").rstrip("/"),

@@ -133,7 +133,10 @@ def _locked(election: Election, *states: str) -> Election:
     if locked.state not in states:
         raise ElectionStateError(
             _("This step needs an election that is %(needed)s; this one is %(state)s.")
-            % {"needed": " / ".join(str(s) for s in states), "state": locked.state}
+            % {
+                "needed": " / ".join(str(State(s).label) for s in states),
+                "state": State(locked.state).label,
+            }
         )
     return locked
 
