@@ -289,10 +289,12 @@ CELERY_BEAT_SCHEDULE["voting-run-schedule"] = {
     "schedule": CIVIC_SCHEDULER_INTERVAL_S,
 }
 
-# Trustees: API credentials and the key ceremony over the network (docs/protocol-trustees.md).
+# Trustees: the key ceremony over the network (docs/protocol-trustees.md).
 # A commitments message of n trustees is about 0.4 KiB per trustee plus 0.2 KiB per coefficient.
 CIVIC_CEREMONY_MAX_MESSAGE_BYTES = int(os.environ.get("CIVIC_CEREMONY_MAX_MESSAGE_BYTES", str(256 * 1024)))
-CIVIC_TRUSTEE_MAX_CREDENTIALS = int(os.environ.get("CIVIC_TRUSTEE_MAX_CREDENTIALS", "10"))
+
+# API credentials of trustees and officials (voting.services.api_credentials): active per account.
+CIVIC_API_MAX_CREDENTIALS = int(os.environ.get("CIVIC_API_MAX_CREDENTIALS", "10"))
 
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from civic.errors import InvalidInput, NotFound
 from civic.http import StrictJSONAPIView, json_object
-from voting.authentication import IsTrustee, TrusteeTokenAuthentication
+from voting.authentication import ApiTokenAuthentication, IsTrustee
 from voting.models import CeremonyMessage, Election
 from voting.selectors import ceremony as selectors
 from voting.selectors.elections import election_by_slug
@@ -40,7 +40,7 @@ def public_election(slug: str) -> Election:
 
 
 class CeremonyAPIView(StrictJSONAPIView):
-    authentication_classes = [TrusteeTokenAuthentication, SessionAuthentication]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [AllowAny]
 
 

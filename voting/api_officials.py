@@ -2,8 +2,9 @@
 
 ``/api/voting/official/elections`` (GET list, POST create), ``.../<slug>`` (GET, PUT a draft,
 DELETE a draft), ``.../<slug>/ceremony|cancel|close`` (POST the lifecycle steps; cancel and close
-take ``{"reason"}``). Permission IsOfficial (session authentication, so writes need the CSRF
-token); bodies are strict JSON; every refusal is the one error shape, field errors keyed like
+take ``{"reason"}``). Permission IsOfficial. Authentication: an official's API credential
+(``Authorization: Bearer <key id>.<secret>``, made on /voting/official/credentials/; for scripts,
+no CSRF token) or the session (whose writes need the CSRF token); bodies are strict JSON; every refusal is the one error shape, field errors keyed like
 ``questions.0.options``. Thin: the rules are in voting.services.authoring and lifecycle.
 """
 
@@ -16,12 +17,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from civic.errors import NotFound
 from civic.http import StrictJSONAPIView, body_schema, json_object
 from civic.roles import IsOfficial
+from voting.authentication import ApiTokenAuthentication
 from voting.errors import ProposalInvalid
 from voting.markdown import render_markdown
 from voting.models import Election
@@ -126,8 +129,15 @@ def _election(slug: str) -> Election:
     return election
 
 
-class OfficialElectionsView(StrictJSONAPIView):
+class OfficialAPIView(StrictJSONAPIView):
+    """A script's credential first (401 with the Bearer challenge when missing or bad), then the
+    session; either way only official accounts pass."""
+
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [IsOfficial]
+
+
+class OfficialElectionsView(OfficialAPIView):
 
     @extend_schema(tags=TAG, operation_id="official_elections_list", responses={200: OBJ}, summary="Every election, drafts included")
     def get(self, request: Request) -> Response:
@@ -139,8 +149,7 @@ class OfficialElectionsView(StrictJSONAPIView):
         return Response(election_json(election), status=201)
 
 
-class OfficialElectionView(StrictJSONAPIView):
-    permission_classes = [IsOfficial]
+class OfficialElectionView(OfficialAPIView):
 
     @extend_schema(tags=TAG, operation_id="official_election_retrieve", responses={200: OBJ, 404: OBJ}, summary="One election, drafts included")
     def get(self, request: Request, slug: str) -> Response:
@@ -158,8 +167,7 @@ class OfficialElectionView(StrictJSONAPIView):
         return Response(status=204)
 
 
-class OfficialStepView(StrictJSONAPIView):
-    permission_classes = [IsOfficial]
+class OfficialStepView(OfficialAPIView):
 
     @extend_schema(
         tags=TAG,

@@ -1,8 +1,10 @@
-"""DRF authentication for trustees' programs: ``Authorization: Bearer <key_id>.<secret>``.
+"""DRF authentication for programs acting for an account: ``Authorization: Bearer <key_id>.<secret>``.
 
-Only trustee accounts hold such credentials (voting.services.trustee_credentials); a revoked,
-unknown or malformed one is refused with 401, never treated as anonymous. Requests without the
-header fall through to the next class (the session, which enforces CSRF).
+The credential (voting.services.api_credentials) authenticates the account only; each view's
+permission classes (IsTrustee, IsOfficial) decide what it may do. A revoked, unknown or malformed
+credential is refused with 401, never treated as anonymous. Requests without the header fall
+through to the next class (the session, which enforces CSRF); a bearer request needs no CSRF
+token, as the browser never sends the header by itself.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from civic.roles import Role, user_has_role
-from voting.services.trustee_credentials import authenticate_token
+from voting.services.api_credentials import authenticate_token
 
 MAX_HEADER = 512
 
 
-class TrusteeTokenAuthentication(BaseAuthentication):
+class ApiTokenAuthentication(BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
@@ -45,7 +47,7 @@ class TrusteeTokenAuthentication(BaseAuthentication):
         return credential.user, credential
 
     def authenticate_header(self, request: Request) -> str:
-        return f'{self.keyword} realm="civic-trustee"'
+        return f'{self.keyword} realm="civic"'
 
 
 class IsTrustee(BasePermission):
@@ -55,15 +57,18 @@ class IsTrustee(BasePermission):
         return user_has_role(request.user, Role.TRUSTEE)
 
 
-class TrusteeTokenScheme(OpenApiAuthenticationExtension):
+class ApiTokenScheme(OpenApiAuthenticationExtension):
     """The credential in the OpenAPI document (registered when this module is imported)."""
 
-    target_class = "voting.authentication.TrusteeTokenAuthentication"
-    name = "trusteeCredential"
+    target_class = "voting.authentication.ApiTokenAuthentication"
+    name = "apiCredential"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {
             "type": "http",
             "scheme": "bearer",
-            "bearerFormat": "<key id>.<secret> (a trustee API credential)",
+            "bearerFormat": "<key id>.<secret> (an API credential of a trustee or official account)",
+            "description": "Made on the account's own page (/trustee/credentials/ or "
+            "/voting/official/credentials/), shown once. It authenticates the account; each "
+            "endpoint's role (trustee or official) still applies. No CSRF token is needed.",
         }

@@ -33,7 +33,7 @@ from civic_votecrypto import trustee_client, trustee_file
 from voting.models import Election
 from voting.services import authoring, lifecycle
 from voting.services import elections as services
-from voting.services.trustee_credentials import create_credential
+from voting.services.api_credentials import create_credential
 
 DEMO_TRUSTEES = ("trustee-a", "trustee-b", "trustee-c")
 DEMO_THRESHOLD = 2

@@ -96,6 +96,12 @@ class CeremonyProofFailed(DomainError):
 
 
 class CredentialLimitReached(DomainError):
-    """A trustee account holds at most CIVIC_TRUSTEE_MAX_CREDENTIALS active credentials."""
+    """An account holds at most CIVIC_API_MAX_CREDENTIALS active API credentials."""
 
     code, status = "credential_limit", 409
+
+
+class ApiRoleRequired(DomainError):
+    """API credentials are for the roles that have an API to script: trustees and officials."""
+
+    code, status = "api_role_required", 403

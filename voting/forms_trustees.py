@@ -1,4 +1,5 @@
-"""The trustee's page forms: a credential's label, and a ceremony message file (the air gap)."""
+"""The trustee's page forms: an API credential's label (the officials' credentials page uses it
+too), and a ceremony message file (the air gap)."""
 
 from __future__ import annotations
 

@@ -103,15 +103,18 @@ class CeremonyMessage(models.Model):
         ]
 
 
-class TrusteeCredential(models.Model):
-    """A trustee account's API credential for the ceremony and decryption commands.
+class ApiCredential(models.Model):
+    """An account's API credential, for programs that act for it: the trustee program's
+    ceremony and decryption commands, an official's scripts against the officials' API.
 
-    The secret is shown once; only its SHA-256 is stored (it is 256 random bits, so a plain hash
-    suffices), looked up by the public ``key_id`` and compared in constant time.
+    It authenticates the account only; each endpoint's permission class decides what the account
+    may do (voting.authentication). The secret is shown once; only its SHA-256 is stored (it is
+    256 random bits, so a plain hash suffices), looked up by the public ``key_id`` and compared
+    in constant time.
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trustee_credentials"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_credentials"
     )
     key_id = models.CharField(max_length=32, unique=True)
     secret_sha256 = models.CharField(max_length=64)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voting import api, api_officials, urls_trustees, views, views_officials
+from voting import api, api_officials, urls_trustees, views, views_credentials, views_officials
 
 app_name = "voting"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     # Officials (issue 10): proposals and the lifecycle, pages and JSON API.
     path("voting/official/", views_officials.official_elections, name="official-elections"),
     path("voting/official/new/", views_officials.official_create, name="official-create"),
+    path("voting/official/credentials/", views_credentials.official_credentials, name="official-credentials"),
     path("voting/official/<slug:slug>/", views_officials.official_election, name="official-election"),
     path("voting/official/<slug:slug>/edit/", views_officials.official_edit, name="official-edit"),
     path("voting/official/<slug:slug>/delete/", views_officials.official_delete, name="official-delete"),

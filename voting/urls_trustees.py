@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from voting import api_ceremony, views_trustees
+from voting import api_ceremony, views_credentials, views_trustees
 
 CEREMONY_API = "api/voting/elections/<slug:slug>/ceremony"
 
 urlpatterns = [
-    path("trustee/credentials/", views_trustees.trustee_credentials, name="trustee-credentials"),
+    path("trustee/credentials/", views_credentials.trustee_credentials, name="trustee-credentials"),
     path("voting/<slug:slug>/ceremony/", views_trustees.ceremony, name="ceremony"),
     path("voting/<slug:slug>/ceremony/upload/", views_trustees.ceremony_upload, name="ceremony-upload"),
     path(CEREMONY_API, api_ceremony.CeremonyStateView.as_view(), name="api-ceremony"),

@@ -1,5 +1,5 @@
-"""Trustee pages: API credentials (create, shown once; revoke), and the public ceremony page with
-the trustee's air-gap upload of each round's JSON file. HTTP only: use cases in services."""
+"""The public ceremony page with the trustee's air-gap upload of each round's JSON file (the
+trustee's credentials page is voting.views_credentials). HTTP only: use cases in services."""
 
 from __future__ import annotations
 
@@ -7,63 +7,15 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from civic.errors import DomainError
 from civic.roles import Role, role_required
-from voting.forms_trustees import CeremonyUploadForm, CredentialForm
-from voting.models import CeremonyMessage, Election, ElectionTrustee
+from voting.forms_trustees import CeremonyUploadForm
+from voting.models import CeremonyMessage, Election
 from voting.selectors import ceremony as selectors
 from voting.selectors.elections import election_by_slug
 from voting.services import ceremony as ceremony_services
-from voting.services import trustee_credentials as credentials
-
-
-@role_required(Role.TRUSTEE)
-@require_http_methods(["GET", "POST"])
-def trustee_credentials(request: HttpRequest) -> HttpResponse:
-    """Create (the token is shown in this one answer, never again) or revoke a credential."""
-    form = CredentialForm()
-    new_token = ""
-    status = 200
-    if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            try:
-                credentials.revoke_credential(request.user, request.POST.get("key_id", "")[:32])
-                messages.success(request, _("The credential was revoked."))
-            except DomainError as exc:
-                messages.error(request, str(exc.detail))
-            return redirect("voting:trustee-credentials")
-        form = CredentialForm(request.POST)
-        if form.is_valid():
-            try:
-                created = credentials.create_credential(request.user, form.cleaned_data["label"])
-                new_token = created.token
-                form = CredentialForm()
-            except DomainError as exc:
-                form.add_error("label", str(exc.detail))
-        if form.errors:
-            status = 400
-    elections = (
-        ElectionTrustee.objects.filter(user=request.user)
-        .exclude(election__state=Election.State.DRAFT)
-        .select_related("election")
-        .order_by("-election__created_at")
-    )
-    response = render(
-        request,
-        "voting/trustee_credentials.html",
-        {
-            "form": form,
-            "credentials": credentials.credentials_of(request.user),
-            "new_token": new_token,
-            "seats": list(elections),
-            "server": request.build_absolute_uri("/").rstrip("/"),
-        },
-        status=status,
-    )
-    response["Cache-Control"] = "no-store"  # the token must not stay in a cache
-    return response
 
 
 def _ceremony_page(

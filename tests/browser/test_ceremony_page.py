@@ -19,7 +19,7 @@ from tests.voting.ceremony_support import (
     token_for,
     user,
 )
-from voting.models import CeremonyMessage, Election, TrusteeCredential
+from voting.models import ApiCredential, CeremonyMessage, Election
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +60,7 @@ def test_ceremony_page_and_a_credential_shown_once(drive: Drive) -> None:
 
     # The credential: shown once, stored only as its hash, listed by key id afterwards.
     key_id, secret = result["token"].split(".")
-    row = TrusteeCredential.objects.get(key_id=key_id)
+    row = ApiCredential.objects.get(key_id=key_id)
     assert row.label == "offline laptop" and row.secret_sha256 == hashlib.sha256(secret.encode()).hexdigest()
     assert "shown only once" in result["notice"]
     assert any(key_id in line and "offline laptop" in line for line in result["listed"])

@@ -20,7 +20,7 @@ from civic_votecrypto.group import N
 from civic_votecrypto.manifest import Manifest
 from voting.models import Election, ElectionTrustee
 from voting.services import lifecycle
-from voting.services.trustee_credentials import create_credential
+from voting.services.api_credentials import create_credential
 
 PASSWORD = "a long passphrase 42"
 

@@ -23,8 +23,8 @@ from tests.voting.ceremony_support import (
     token_for,
     user,
 )
-from voting.models import CeremonyMessage, Election, TrusteeCredential
-from voting.services.trustee_credentials import revoke_credential
+from voting.models import ApiCredential, CeremonyMessage, Election
+from voting.services.api_credentials import revoke_credential
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +244,7 @@ def test_post_by_role_and_credential(client: Client, setup: dict) -> None:
     # The right trustee, by credential: stored; last use recorded.
     assert post_message(client, "ceremony-1", doc, s["tokens"][0]).status_code == 201
     key_id = s["tokens"][0].split(".")[0]
-    assert TrusteeCredential.objects.get(key_id=key_id).last_used_at is not None
+    assert ApiCredential.objects.get(key_id=key_id).last_used_at is not None
     # A credential's account that lost the trustee role is refused.
     s["trustees"][1].groups.clear()
     response = post_message(client, "ceremony-1", s["party"].announcement(2), s["tokens"][1])
@@ -334,9 +334,9 @@ def test_credentials_page_shows_the_token_once_and_stores_its_hash(setup: dict) 
     start = html.index('id="new-token">') + len('id="new-token">')
     token = html[start : html.index("<", start)]
     key_id, secret = token.split(".")
-    row = TrusteeCredential.objects.get(key_id=key_id)
+    row = ApiCredential.objects.get(key_id=key_id)
     assert row.label == "laptop" and row.secret_sha256 == hashlib.sha256(secret.encode()).hexdigest()
-    assert secret not in json.dumps(list(TrusteeCredential.objects.values()), default=str)
+    assert secret not in json.dumps(list(ApiCredential.objects.values()), default=str)
     later = page.get("/trustee/credentials/").content.decode()
     assert key_id in later and secret not in later and "ceremony-1" in later
     # It works, then is revoked from the page, then is refused.
@@ -346,12 +346,12 @@ def test_credentials_page_shows_the_token_once_and_stores_its_hash(setup: dict) 
     # Someone else's credential cannot be revoked by me.
     theirs = s["tokens"][1].split(".")[0]
     page.post("/trustee/credentials/", {"action": "revoke", "key_id": theirs})
-    assert TrusteeCredential.objects.get(key_id=theirs).revoked_at is None
+    assert ApiCredential.objects.get(key_id=theirs).revoked_at is None
     # Too long a label: the message is next to the field, nothing stored.
-    count = TrusteeCredential.objects.count()
+    count = ApiCredential.objects.count()
     long = page.post("/trustee/credentials/", {"action": "create", "label": "x" * 101})
     assert long.status_code == 400 and 'id="id_label_errors"' in long.content.decode()
-    assert TrusteeCredential.objects.count() == count
+    assert ApiCredential.objects.count() == count
 
 
 def client_state(token: str) -> dict:
@@ -366,8 +366,8 @@ def test_credentials_page_by_role(settings: Any, setup: dict) -> None:
         c.force_login(account)
         assert c.get("/trustee/credentials/").status_code == 403
         assert c.post("/trustee/credentials/", {"action": "create"}).status_code == 403
-    assert TrusteeCredential.objects.filter(user__in=[s["citizen"], s["official"]]).count() == 0
-    settings.CIVIC_TRUSTEE_MAX_CREDENTIALS = 2
+    assert ApiCredential.objects.filter(user__in=[s["citizen"], s["official"]]).count() == 0
+    settings.CIVIC_API_MAX_CREDENTIALS = 2
     c = Client()
     c.force_login(s["trustees"][2])  # already holds one (the fixture's)
     assert c.post("/trustee/credentials/", {"action": "create"}).status_code == 200

@@ -49,7 +49,7 @@ SLUG_MAX_CHARS = 64
 MAX_OBSERVER_REPORTS = 100
 MAX_LIMIT = MAX_RANGE_BRANCHES - 1
 # Path segments of /voting/... pages that an election's slug must not shadow.
-RESERVED_SLUGS = frozenset({"official", "verify", "booth", "new"})
+RESERVED_SLUGS = frozenset({"official", "verify", "booth", "new", "credentials"})
 
 
 def city_zone() -> ZoneInfo:
