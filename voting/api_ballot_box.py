@@ -42,8 +42,8 @@ class BallotBoxView(StrictJSONAPIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    def _body(self, request: Request, slug: str) -> Any:
-        self.body_limit = services.cast_body_limit(slug)
+    def _body(self, request: Request, election: Any) -> Any:
+        self.body_limit = services.cast_body_limit(election)
         try:
             return request.data
         except InvalidInput as exc:
@@ -68,7 +68,8 @@ class CastView(BallotBoxView):
         summary="Cast a ballot (anonymous: the token and the ballot key's signature are the credential)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        return self._answer(services.cast_ballot(slug, self._body(request, slug)))
+        election = services.box_election(slug)
+        return self._answer(services.cast_ballot(election, self._body(request, election)))
 
 
 class SpoilView(BallotBoxView):
@@ -86,7 +87,8 @@ class SpoilView(BallotBoxView):
         summary="Publish a challenged (spoiled) ballot with its revealed seed; never counted",
     )
     def post(self, request: Request, slug: str) -> Response:
-        return self._answer(services.spoil_ballot(slug, self._body(request, slug)))
+        election = services.box_election(slug)
+        return self._answer(services.spoil_ballot(election, self._body(request, election)))
 
 
 def _public(slug: str) -> Any:

@@ -16,8 +16,9 @@ from civic_votecrypto.manifest import ID_MAX, Manifest
 from ledger import selectors as ledger_selectors
 from ledger.anchoring import receipts as anchoring_receipts
 from ledger.models import Entry, Log
-from voting.models import CastBallot, Election
+from voting.models import CastBallot, Election, EligibilityKey
 from voting.selectors.elections import crypto_context
+from voting.selectors.eligibility import election_key
 
 CAST_CONTEXT = b"civic/cast/v1"
 SPOIL_CONTEXT = b"civic/spoil/v1"
@@ -78,6 +79,21 @@ def box_context(election: Election) -> BoxContext:
     return found
 
 
+_keys: dict[tuple[int, str], EligibilityKey] = {}
+
+
+def eligibility_key(election: Election) -> EligibilityKey | None:
+    """The election's RFC 9474 key row, read once per process (a key never changes once made;
+    keyed with H_E too, so a re-used row id of a deleted election never finds a stale key)."""
+    cache_key = (election.pk, str((election.context or {}).get("extended_hash")))
+    found = _keys.get(cache_key)
+    if found is None:
+        found = election_key(election)
+        if found is not None:
+            _keys[cache_key] = found
+    return found
+
+
 def cast_body_limit(election: Election, cap: int) -> int:
     """The largest cast (or spoil) body this election's manifest allows, at most ``cap``."""
     if election.context is None:
@@ -106,6 +122,15 @@ def ballot_by_tracking_code(election: Election, code: Any) -> CastBallot | None:
     return (
         CastBallot.objects.select_related("outbox", "supersedes", "superseded_by", "election")
         .filter(election=election, tracking_code=normal)
+        .first()
+    )
+
+
+def received_as(election: Election, sha256: str) -> tuple[int, str, str] | None:
+    """(row id, ballot key, kind) of a ballot already in the box, without loading documents."""
+    return (
+        CastBallot.objects.filter(election=election, sha256=sha256)
+        .values_list("pk", "ballot_key__public_key", "kind")
         .first()
     )
 

@@ -93,22 +93,23 @@ def ensure_backend() -> None:
 
 
 # -- checks (no database writes) ------------------------------------------------------------------
-def _open_election(slug: str) -> Election:
+def box_election(slug: str) -> Election:
+    """The election a cast names; 404 unless it exists past its key ceremony."""
     election = election_by_slug(slug)
     if election is None or election.context is None:
         raise NotFound(_("There is no election with this address."))
+    return election
+
+
+def _check_open(election: Election) -> None:
     if not election_is_open(election):
         raise ElectionNotOpen(_("This election is not open for voting."))
     if not election.log_name:
         raise ElectionStateError(_("This election has no ledger log."))
-    return election
 
 
-def cast_body_limit(slug: str) -> int:
-    """The body limit for a cast to ``slug`` (404 for an unknown election)."""
-    election = election_by_slug(slug)
-    if election is None:
-        raise NotFound(_("There is no election with this address."))
+def cast_body_limit(election: Election) -> int:
+    """The body limit of a cast (or spoil) to this election: its largest ballot, capped."""
     return box.cast_body_limit(election, settings.CIVIC_BALLOT_BOX_MAX_BODY_BYTES)
 
 
@@ -144,7 +145,7 @@ def _authorize(election: Election, body: Mapping[str, Any], context: bytes, cano
     """Token valid for this election's key over this ballot key, then the key's signature."""
     ballot_key = _b64(body["ballot_key"], BALLOT_KEY_BYTES, "ballot_key")
     signature = _b64(body["signature"], SIGNATURE_BYTES, "signature")
-    if not ballot_authorization_is_valid(election, ballot_key, body["token"]):
+    if not ballot_authorization_is_valid(election, ballot_key, body["token"], box.eligibility_key(election)):
         raise IneligibleBallot(_("The eligibility token is not valid for this election and this ballot key."))
     try:
         Ed25519PublicKey.from_public_bytes(ballot_key).verify(
@@ -190,15 +191,31 @@ def verify_proofs(election: Election, ballot: EncryptedBallot) -> None:
 # -- storing --------------------------------------------------------------------------------------
 def _locked_key(election: Election, public_key: str) -> BallotKey:
     """The ballot key's row, created if new, locked until the transaction ends."""
-    BallotKey.objects.bulk_create([BallotKey(election=election, public_key=public_key)], ignore_conflicts=True)
-    return BallotKey.objects.select_for_update().get(election=election, public_key=public_key)
+    # INSERT ... ON CONFLICT DO UPDATE ... RETURNING: one round trip, and the row stays locked
+    # (inserted or updated) until commit, so casts under one key take turns.
+    [row] = BallotKey.objects.bulk_create(
+        [BallotKey(election=election, public_key=public_key)],
+        update_conflicts=True,
+        unique_fields=["election", "public_key"],
+        update_fields=["public_key"],
+    )
+    if row.pk is None:  # a backend that cannot return the id: lock it by a read
+        row = BallotKey.objects.select_for_update().get(election=election, public_key=public_key)
+    return row
 
 
-def _repeat(existing: CastBallot, public_key: str, kind: str) -> Received:
-    """The same ballot again: the same receipt if it came under the same key as the same kind."""
-    if existing.ballot_key.public_key != public_key or existing.kind != kind:
+def _repeat(election: Election, sha256: str, public_key: str, kind: str) -> Received | None:
+    """The same ballot again: the same receipt if it came under the same key as the same kind;
+    None if it is not in the box."""
+    found = box.received_as(election, sha256)
+    if found is None:
+        return None
+    pk, key, existing_kind = found
+    if key != public_key or existing_kind != kind:
         raise BallotAlreadyReceived(_("This ballot is already in the box under another ballot key or as another kind."))
-    return Received(box.cast_receipt(existing), created=False)
+    row = CastBallot.objects.select_related("outbox").get(pk=pk)
+    row.election = election
+    return Received(box.cast_receipt(row), created=False)
 
 
 def _store(
@@ -217,9 +234,6 @@ def _store(
     try:
         with transaction.atomic():
             key_row = _locked_key(election, public_key)
-            existing = box.ballot_by_sha256(election, sha256)
-            if existing is not None:
-                return _repeat(existing, public_key, kind)
             previous = None
             if kind == CastBallot.Kind.CAST:
                 previous = CastBallot.objects.filter(ballot_key=key_row, counting=True).first()
@@ -243,23 +257,26 @@ def _store(
                 supersedes=previous,
                 outbox=outbox,
             )
-    except IntegrityError as exc:  # the ballot id or tracking code is taken by another ballot
+    except IntegrityError as exc:  # sent twice at once, or its ballot id is another ballot's
+        repeat = _repeat(election, sha256, public_key, kind)
+        if repeat is not None:
+            return repeat
         raise BallotAlreadyReceived(_("A ballot with this ballot id is already in the box.")) from exc
     row.election = election
     return Received(box.cast_receipt(row), created=True)
 
 
-def cast_ballot(slug: str, body: Any) -> Received:
+def cast_ballot(election: Election, body: Any) -> Received:
     """POST /ballots: every check of docs/protocol.md §13.2 in order, then store and log."""
-    election = _open_election(slug)
+    _check_open(election)
     fields = _fields(body, CAST_KEYS)
     document = fields["ballot"]
     canonical = _canonical(document, "ballot")
     ballot_key, signature = _authorize(election, fields, box.CAST_CONTEXT, canonical)
     sha256 = hashlib.sha256(canonical).hexdigest()
-    existing = box.ballot_by_sha256(election, sha256)
-    if existing is not None:  # a resend: already fully checked when it was stored
-        return _repeat(existing, base64url.encode(ballot_key), CastBallot.Kind.CAST)
+    repeat = _repeat(election, sha256, base64url.encode(ballot_key), CastBallot.Kind.CAST)
+    if repeat is not None:  # a resend: its proofs were checked when it was stored
+        return repeat
     ballot = _decode(document)
     _check_binding(election, ballot)
     verify_proofs(election, ballot)
@@ -277,9 +294,9 @@ def cast_ballot(slug: str, body: Any) -> Received:
     )
 
 
-def spoil_ballot(slug: str, body: Any) -> Received:
+def spoil_ballot(election: Election, body: Any) -> Received:
     """POST /ballots/spoiled: a challenged ballot (§8) whose revealed seed reproduces it."""
-    election = _open_election(slug)
+    _check_open(election)
     fields = _fields(body, SPOIL_KEYS)
     document = fields["challenged"]
     canonical = _canonical(document, "challenged")
