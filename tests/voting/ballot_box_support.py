@@ -15,7 +15,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from civic_votecrypto import dkg, group
-from civic_votecrypto.ballot import ElectionContext, EncryptedBallot, challenge_ballot, encrypt_ballot, new_seed
+from civic_votecrypto.ballot import (
+    ElectionContext,
+    EncryptedBallot,
+    challenge_ballot,
+    encrypt_ballot,
+    new_seed,
+)
 from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.manifest import Manifest
 from identity.core import blind_rsa

@@ -308,3 +308,24 @@ def test_drafts_have_no_box(official: Any) -> None:
     assert_refused(client.get("/api/voting/elections/draft-vote/turnout"), 404, "not_found")
     assert_refused(post(client, url("draft-vote"), {}), 404, "not_found")
     assert client.get("/voting/draft-vote/track/").status_code == 404
+
+
+def test_the_election_list_shows_live_turnout(election: Election, official_client: Client) -> None:
+    voter = new_voter(official_client, election.slug)
+    page = Client().get("/voting/").content.decode()
+    assert '<td class="turnout">0 ' in page
+    assert post(Client(), url(election.slug), cast_body(election.slug, voter, make_ballot(election).to_json())).status_code == 201
+    page = Client().get("/voting/").content.decode()
+    assert '<td class="turnout">1 ' in page and f"/voting/{election.slug}/track/" in page
+
+
+def test_the_web_server_access_log_records_no_client_address() -> None:
+    import runpy
+
+    from tests.support import REPO_ROOT
+
+    conf = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    assert "%(h)s" not in conf["access_log_format"] and "forwarded" not in conf["access_log_format"].lower()
+    procfile = (REPO_ROOT / "Procfile.dev").read_text()
+    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    assert "--access-logformat" in web and "%(h)s" not in web

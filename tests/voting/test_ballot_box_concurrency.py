@@ -14,7 +14,14 @@ from django.test import Client
 from civic.roles import Role
 from ledger import sequencer
 from tests.identity.support_identity import identity_settings, login, make_user  # noqa: F401
-from tests.voting.ballot_box_support import box_settings, cast_body, make_ballot, new_voter, open_box, post  # noqa: F401
+from tests.voting.ballot_box_support import (  # noqa: F401
+    box_settings,
+    cast_body,
+    make_ballot,
+    new_voter,
+    open_box,
+    post,
+)
 from voting.models import BallotKey, CastBallot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("box_settings")]
