@@ -296,6 +296,12 @@ CIVIC_CEREMONY_MAX_MESSAGE_BYTES = int(os.environ.get("CIVIC_CEREMONY_MAX_MESSAG
 # API credentials of trustees and officials (voting.services.api_credentials): active per account.
 CIVIC_API_MAX_CREDENTIALS = int(os.environ.get("CIVIC_API_MAX_CREDENTIALS", "10"))
 
+# Ballot box (issue 11): casting, receipts, tracking. The body limit of a cast is computed from the
+# election's manifest (the largest ballot it allows) and capped here; proofs are verified on this
+# crypto backend ("native" = libsecp256k1; falls back to the "py-ecc" reference if unavailable).
+CIVIC_BALLOT_BOX_MAX_BODY_BYTES = int(os.environ.get("CIVIC_BALLOT_BOX_MAX_BODY_BYTES", str(1024 * 1024)))
+CIVIC_BALLOT_BOX_BACKEND = os.environ.get("CIVIC_BALLOT_BOX_BACKEND", "native")
+
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))

@@ -105,3 +105,44 @@ class ApiRoleRequired(DomainError):
     """API credentials are for the roles that have an API to script: trustees and officials."""
 
     code, status = "api_role_required", 403
+
+
+# -- the ballot box (docs/protocol.md §13): each refusal names what is wrong, nothing is stored --
+class MalformedCast(DomainError):
+    """The body is not a cast request: strict JSON, exact keys, well-formed fields."""
+
+    code, status = "malformed_cast", 400
+
+
+class BadKeySignature(DomainError):
+    """The ballot key's Ed25519 signature over the cast (or spoil) message does not verify."""
+
+    code, status = "bad_key_signature", 403
+
+
+class WrongBallotContext(DomainError):
+    """The ballot's context_hash is not this election's H_E (or its contests are not this one's)."""
+
+    code, status = "wrong_context", 422
+
+
+class BallotProofInvalid(DomainError):
+    """A range or limit proof, or the ballot code, does not verify."""
+
+    code, status = "proof_invalid", 422
+
+
+class ChallengeMismatch(DomainError):
+    """A spoiled ballot whose revealed seed and choices do not reproduce it."""
+
+    code, status = "challenge_mismatch", 422
+
+
+class BallotAlreadyReceived(DomainError):
+    """The ballot (or its ballot id) is already in the box under another key or as another kind."""
+
+    code, status = "ballot_already_received", 409
+
+
+class UnknownTrackingCode(DomainError):
+    code, status = "unknown_tracking_code", 404

@@ -155,3 +155,67 @@ class EligibilityGrant(models.Model):
             models.UniqueConstraint(fields=["election", "user"], name="voting_one_token_per_citizen"),
             models.UniqueConstraint(fields=["election", "did"], name="voting_one_token_per_did"),
         ]
+
+
+# -- the ballot box (issue 11) ------------------------------------------------------------------
+class BallotKey(models.Model):
+    """One voter's per-election Ed25519 ballot key, as the box first saw it with a valid token.
+
+    Its row is locked (``select_for_update``) while a ballot under it is stored, so concurrent
+    casts under one key take turns and exactly one ballot stays current. It holds no account,
+    no DID and no address: the blind signature makes the key unlinkable to the voter.
+    """
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="ballot_keys")
+    public_key = models.CharField(max_length=43, help_text="base64url of the 32-byte Ed25519 key.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["election", "public_key"], name="voting_ballot_key_once")
+        ]
+
+
+class CastBallot(models.Model):
+    """A ballot as received (cast or spoiled), kept forever; the one that counts per ballot key is
+    the last cast one (``counting``). Stored with its ledger outbox entry in one
+    transaction; the log position appears on the outbox entry once the sequencer has run."""
+
+    class Kind(models.TextChoices):
+        CAST = "cast", _("Cast")
+        SPOILED = "spoiled", _("Challenged (spoiled)")
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="ballots")
+    ballot_key = models.ForeignKey(BallotKey, on_delete=models.PROTECT, related_name="ballots")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    ballot_id = models.CharField(max_length=128)
+    token = models.JSONField(help_text="The RFC 9474 token {key_id, prefix, signature}.")
+    key_signature = models.CharField(max_length=86, help_text="base64url Ed25519 signature.")
+    document = models.JSONField(help_text="The civic-ballot-v1 ballot (or challenged ballot) as received.")
+    tracking_code = models.CharField(max_length=29)
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the ballot's RFC 8785 bytes.")
+    received_at = models.DateTimeField()
+    counting = models.BooleanField(help_text="The ballot key's current cast ballot (never a spoiled one).")
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by",
+        help_text="The ballot this re-vote replaced as the one that counts.",
+    )
+    outbox = models.OneToOneField("ledger.OutboxEntry", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["election", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["election", "sha256"], name="voting_ballot_once"),
+            models.UniqueConstraint(fields=["election", "ballot_id"], name="voting_ballot_id_once"),
+            models.UniqueConstraint(fields=["election", "tracking_code"], name="voting_tracking_code_once"),
+            models.UniqueConstraint(
+                fields=["ballot_key"],
+                condition=models.Q(counting=True), name="voting_one_current_ballot_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["election"],
+                condition=models.Q(counting=True), name="voting_ballots_counting",
+            )
+        ]

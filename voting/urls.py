@@ -1,6 +1,14 @@
 from django.urls import path
 
-from voting import api, api_officials, urls_trustees, views, views_credentials, views_officials
+from voting import (
+    api,
+    api_officials,
+    urls_ballot_box,
+    urls_trustees,
+    views,
+    views_credentials,
+    views_officials,
+)
 
 app_name = "voting"
 
@@ -41,3 +49,6 @@ urlpatterns = [
 
 # Trustees: credentials, the ceremony page and the ceremony API (voting/urls_trustees.py).
 urlpatterns += urls_trustees.urlpatterns
+
+# Ballot box (issue 11): casting, spoiling, tracking, turnout (voting/urls_ballot_box.py).
+urlpatterns += urls_ballot_box.urlpatterns

@@ -45,17 +45,20 @@ def _token_field(text: Any) -> bytes | None:
         return None
 
 
-def ballot_authorization_is_valid(election: Election, ballot_public_key: bytes, token: Any) -> bool:
+def ballot_authorization_is_valid(
+    election: Election, ballot_public_key: bytes, token: Any, key_row: EligibilityKey | None = None
+) -> bool:
     """True when ``token`` is a finalized RFC 9474 signature by THIS election's key over the
     ballot key's token message. Looks at nothing that could link the ballot to a DID.
 
     ``token`` = ``{"key_id": hex, "prefix": base64url(32 bytes), "signature": base64url}``.
+    ``key_row`` saves the lookup for a caller that holds the election's key already (the box).
     """
     if not isinstance(ballot_public_key, bytes | bytearray) or not 16 <= len(ballot_public_key) <= 1024:
         return False
     if not isinstance(token, Mapping):
         return False
-    key_row = election_key(election)
+    key_row = key_row if key_row is not None else election_key(election)
     if key_row is None or token.get("key_id") != key_row.key_id:
         return False
     prefix = _token_field(token.get("prefix"))

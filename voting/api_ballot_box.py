@@ -1,0 +1,124 @@
+"""The ballot box's JSON API (docs/protocol.md §13). Thin: checks in voting.services.ballot_box,
+reads in voting.selectors.ballot_box.
+
+POST /api/voting/elections/<slug>/ballots                   cast (201 new, 200 the same again)
+POST /api/voting/elections/<slug>/ballots/spoiled           a challenged ballot (Benaloh, §8)
+GET  /api/voting/elections/<slug>/ballots/<tracking_code>   status, position, ledger receipt
+GET  /api/voting/elections/<slug>/turnout                   ballots that count, from the box
+
+No session, no CSRF: ``authentication_classes = []`` means a cookie sent along is never looked
+at, so a cross-site page cannot make the browser act with ambient authority; the credential is
+the signed token in the body itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from civic.errors import InvalidInput, NotFound
+from civic.http import StrictJSONAPIView, body_schema
+from voting.errors import MalformedCast, UnknownTrackingCode
+from voting.selectors import ballot_box as selectors
+from voting.selectors.elections import election_by_slug, is_public
+from voting.services import ballot_box as services
+
+OBJ = OpenApiTypes.OBJECT
+TAGS = ["voting: ballot box"]
+TOKEN = drf.DictField(child=drf.CharField(), help_text="{key_id, prefix, signature}: the RFC 9474 token")
+ERRORS = {400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ}
+
+
+class BallotBoxView(StrictJSONAPIView):
+    """Anonymous by design: no authentication class, so no session and no CSRF check."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def _body(self, request: Request, election: Any) -> Any:
+        self.body_limit = services.cast_body_limit(election)
+        try:
+            return request.data
+        except InvalidInput as exc:
+            raise MalformedCast(_("The body is not strict JSON: %(reason)s") % {"reason": exc.detail}) from exc
+
+    def _answer(self, received: services.Received) -> Response:
+        return Response(received.receipt, status=201 if received.created else 200)
+
+
+class CastView(BallotBoxView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_ballot_cast",
+        request=body_schema(
+            "CastRequest",
+            ballot=drf.JSONField(help_text="civic-ballot-v1 (docs/protocol.md §7.1)"),
+            ballot_key=drf.CharField(help_text="base64url of the 32-byte Ed25519 ballot key"),
+            token=TOKEN,
+            signature=drf.CharField(help_text="base64url Ed25519 signature over the cast message"),
+        ),
+        responses={201: OBJ, 200: OBJ, **ERRORS},
+        summary="Cast a ballot (anonymous: the token and the ballot key's signature are the credential)",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        election = services.box_election(slug)
+        return self._answer(services.cast_ballot(election, self._body(request, election)))
+
+
+class SpoilView(BallotBoxView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_ballot_spoil",
+        request=body_schema(
+            "SpoilRequest",
+            challenged=drf.JSONField(help_text="{ballot, seed, choices} (docs/protocol.md §8)"),
+            ballot_key=drf.CharField(),
+            token=TOKEN,
+            signature=drf.CharField(help_text="base64url Ed25519 signature over the spoil message"),
+        ),
+        responses={201: OBJ, 200: OBJ, **ERRORS},
+        summary="Publish a challenged (spoiled) ballot with its revealed seed; never counted",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        election = services.box_election(slug)
+        return self._answer(services.spoil_ballot(election, self._body(request, election)))
+
+
+def _public(slug: str) -> Any:
+    election = election_by_slug(slug)
+    if election is None or not is_public(election):
+        raise NotFound(_("There is no election with this address."))
+    return election
+
+
+class TrackView(BallotBoxView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_ballot_track",
+        parameters=[OpenApiParameter("tracking_code", str, OpenApiParameter.PATH)],
+        responses={200: OBJ, 404: OBJ},
+        summary="A ballot by its tracking code: counting, superseded or spoiled, position, receipt",
+    )
+    def get(self, request: Request, slug: str, tracking_code: str) -> Response:
+        ballot = selectors.ballot_by_tracking_code(_public(slug), tracking_code)
+        if ballot is None:
+            raise UnknownTrackingCode(_("No ballot with this tracking code is in this election's box."))
+        return Response(selectors.tracking_view(ballot))
+
+
+class TurnoutView(BallotBoxView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_turnout",
+        responses={200: OBJ, 404: OBJ},
+        summary="Ballots that count (one per ballot key), computed from the box",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(selectors.turnout(_public(slug)))

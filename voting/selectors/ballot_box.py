@@ -1,0 +1,223 @@
+"""Ballot box reads: the context a cast is checked against (parsed once per process), the body
+limit a manifest implies, receipts, tracking, and turnout from the box and from the log."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+
+from civic_votecrypto.ballot import ElectionContext
+from civic_votecrypto.manifest import ID_MAX, Manifest
+from ledger import selectors as ledger_selectors
+from ledger.anchoring import receipts as anchoring_receipts
+from ledger.models import Entry, Log
+from voting.models import CastBallot, Election, EligibilityKey
+from voting.selectors.elections import crypto_context
+from voting.selectors.eligibility import election_key
+
+CAST_CONTEXT = b"civic/cast/v1"
+SPOIL_CONTEXT = b"civic/spoil/v1"
+BALLOT_CAST_EVENT = "ballot.cast"
+BALLOT_SPOILED_EVENT = "ballot.spoiled"
+# Everything of a cast body but the ballot: ballot_key (43), token (RSA-4096 signature = 683
+# base64url characters, prefix 43, key_id 64), signature (86), keys, quotes and some whitespace.
+ENVELOPE_BYTES = 4096
+TRACKING_CODE_RE = re.compile(r"^[A-Z2-7]{24}$")
+
+
+def signed_message(context: bytes, slug: str, canonical_document: bytes) -> bytes:
+    """What the ballot key signs: ``context || 0x00 || slug || 0x00 || RFC8785(document)``."""
+    return context + b"\x00" + slug.encode("utf-8") + b"\x00" + canonical_document
+
+
+# -- the election's context, parsed once -------------------------------------------------------
+@dataclass(frozen=True)
+class BoxContext:
+    ctx: ElectionContext
+    max_ballot_bytes: int
+
+
+_contexts: dict[tuple[int, str], BoxContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def _branch_count(manifest: Manifest) -> tuple[int, int]:
+    selections = sum(len(c.options) for c in manifest.contests)
+    branches = sum(
+        len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1) for c in manifest.contests
+    )
+    return selections, branches
+
+
+def max_ballot_bytes(manifest: Manifest) -> int:
+    """An upper bound of a ballot of this manifest as JSON, pretty-printed with indentation: every
+    field has a fixed length (points 66 hex digits, scalars 64) except the identifiers (<= 128)."""
+    selections, branches = _branch_count(manifest)
+    ident = ID_MAX + 40  # an identifier, its key, quotes and indentation
+    branch = 4 * (66 + 40)
+    selection = ident + 2 * (66 + 40) + 80 + 0  # option_id, alpha, beta, the braces
+    contest = ident + 120
+    return 1024 + len(manifest.contests) * contest + selections * selection + branches * branch
+
+
+def box_context(election: Election) -> BoxContext:
+    """The election's crypto context (points decoded, tables built once) and its body limit."""
+    raw = election.context or {}
+    key = (election.pk, str(raw.get("extended_hash")))
+    found = _contexts.get(key)
+    if found is not None:
+        return found
+    ctx = crypto_context(election)
+    found = BoxContext(ctx, max_ballot_bytes(ctx.manifest))
+    with _contexts_lock:
+        _contexts[key] = found
+    return found
+
+
+_keys: dict[tuple[int, str], EligibilityKey] = {}
+
+
+def eligibility_key(election: Election) -> EligibilityKey | None:
+    """The election's RFC 9474 key row, read once per process (a key never changes once made;
+    keyed with H_E too, so a re-used row id of a deleted election never finds a stale key)."""
+    cache_key = (election.pk, str((election.context or {}).get("extended_hash")))
+    found = _keys.get(cache_key)
+    if found is None:
+        found = election_key(election)
+        if found is not None:
+            _keys[cache_key] = found
+    return found
+
+
+def cast_body_limit(election: Election, cap: int) -> int:
+    """The largest cast (or spoil) body this election's manifest allows, at most ``cap``."""
+    if election.context is None:
+        return min(cap, ENVELOPE_BYTES)
+    ballot = box_context(election).max_ballot_bytes
+    # A spoiled ballot adds its seed and choices: at most one small integer per option.
+    choices = sum(len(c.options) for c in box_context(election).ctx.manifest.contests) * (ID_MAX + 16)
+    return min(cap, ENVELOPE_BYTES + ballot + choices + 2 * (ID_MAX + 16) * 4)
+
+
+# -- tracking ------------------------------------------------------------------------------------
+def normalize_tracking_code(text: Any) -> str | None:
+    """``abcd-efgh-...`` or without dashes, any case -> the canonical grouped form; else None."""
+    if not isinstance(text, str) or len(text) > 64:
+        return None
+    bare = text.replace("-", "").replace(" ", "").upper()
+    if not TRACKING_CODE_RE.match(bare):
+        return None
+    return "-".join(bare[i : i + 4] for i in range(0, 24, 4))
+
+
+def ballot_by_tracking_code(election: Election, code: Any) -> CastBallot | None:
+    normal = normalize_tracking_code(code)
+    if normal is None:
+        return None
+    return (
+        CastBallot.objects.select_related("outbox", "supersedes", "superseded_by", "election")
+        .filter(election=election, tracking_code=normal)
+        .first()
+    )
+
+
+def received_as(election: Election, sha256: str) -> tuple[int, str, str] | None:
+    """(row id, ballot key, kind) of a ballot already in the box, without loading documents."""
+    return (
+        CastBallot.objects.filter(election=election, sha256=sha256)
+        .values_list("pk", "ballot_key__public_key", "kind")
+        .first()
+    )
+
+
+def ballot_by_sha256(election: Election, sha256: str) -> CastBallot | None:
+    return CastBallot.objects.select_related("outbox", "ballot_key").filter(election=election, sha256=sha256).first()
+
+
+def ballot_status(ballot: CastBallot) -> str:
+    """counting | superseded | spoiled."""
+    if ballot.kind == CastBallot.Kind.SPOILED:
+        return "spoiled"
+    return "counting" if ballot.counting else "superseded"
+
+
+def position(ballot: CastBallot) -> dict[str, Any] | None:
+    """The ballot's log index once the sequencer has given its outbox entry one."""
+    index = ballot.outbox.entry_index
+    return None if index is None else {"index": index}
+
+
+def cast_receipt(ballot: CastBallot) -> dict[str, Any]:
+    """The receipt the cast (or spoil) call answers (docs/protocol.md §13.4)."""
+    return {
+        "election": ballot.election.slug,
+        "tracking_code": ballot.tracking_code,
+        "log": ballot.election.log_name,
+        "ballot_sha256": ballot.sha256,
+        "status": ballot_status(ballot),
+        "received_at": ballot.received_at.isoformat(),
+        "position": position(ballot),
+    }
+
+
+def tracking_view(ballot: CastBallot) -> dict[str, Any]:
+    """What anyone may see of a ballot by its tracking code, with the ledger receipt once a
+    checkpoint covers it (inclusion proof, cosigned checkpoint note, the first final anchor)."""
+    out = cast_receipt(ballot)
+    out["kind"] = ballot.kind
+    out["leaf_hash"] = bytes(ballot.outbox.leaf_hash).hex()
+    out["supersedes"] = ballot.supersedes.tracking_code if ballot.supersedes_id else None
+    later = CastBallot.objects.filter(supersedes=ballot).values_list("tracking_code", flat=True).first()
+    out["superseded_by"] = later
+    out["witnessed"] = False
+    out["ledger_receipt"] = None
+    index = ballot.outbox.entry_index
+    if index is not None:
+        log = Log.objects.get(pk=ballot.outbox.log_id)
+        entry = Entry.objects.filter(log=log, index=index).first()
+        if entry is not None:
+            out["ledger_receipt"] = anchoring_receipts.receipt(log, entry)
+            witnessed = ledger_selectors.latest_witnessed_checkpoint(log)
+            out["witnessed"] = witnessed is not None and witnessed.size > index
+    return out
+
+
+# -- turnout -------------------------------------------------------------------------------------
+def turnout(election: Election) -> dict[str, Any]:
+    """Ballots that count (one per ballot key, the last cast), from the box."""
+    counts = CastBallot.objects.filter(election=election).aggregate(
+        counting=Count("pk", filter=Q(counting=True)),
+        cast=Count("pk", filter=Q(kind=CastBallot.Kind.CAST)),
+        spoiled=Count("pk", filter=Q(kind=CastBallot.Kind.SPOILED)),
+    )
+    return {
+        "election": election.slug,
+        "state": election.state,
+        "district": election.district or None,
+        "counting": counts["counting"],
+        "cast": counts["cast"],
+        "superseded": counts["cast"] - counts["counting"],
+        "spoiled": counts["spoiled"],
+    }
+
+
+def turnout_from_log(election: Election) -> dict[str, int]:
+    """The same figures recomputed from the election's sequenced log alone, as an observer would:
+    every ``ballot.cast`` counts unless a later one names it in ``supersedes``."""
+    log = Log.objects.filter(name=election.log_name).first()
+    cast = spoiled = superseding = 0
+    if log is not None:
+        rows = Entry.objects.filter(log=log, kind__in=[BALLOT_CAST_EVENT, BALLOT_SPOILED_EVENT])
+        for kind, data in rows.values_list("kind", "entry"):
+            if kind == BALLOT_SPOILED_EVENT:
+                spoiled += 1
+                continue
+            cast += 1
+            if json.loads(bytes(data))["payload"].get("supersedes") is not None:
+                superseding += 1
+    return {"counting": cast - superseding, "cast": cast, "superseded": superseding, "spoiled": spoiled}
