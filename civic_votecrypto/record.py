@@ -48,6 +48,7 @@ from .dkg import (
 )
 from .errors import CryptoError, EncodingError
 from .group import G, Point, hex_to_bytes
+from .limits import MAX_TRUSTEES
 from .manifest import Manifest
 
 RECORD_VERSION = "civic-election-record/1"
@@ -234,8 +235,8 @@ def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
         if not isinstance(params[key], str):
             raise RecordError(f"parameters.{key}", "must be a string")
     generator = _at("parameters.generator", Point.from_hex, params["generator"])
-    trustees = _int(params["trustees"], "parameters.trustees", 1, 255)
-    threshold = _int(params["threshold"], "parameters.threshold", 1, 255)
+    trustees = _int(params["trustees"], "parameters.trustees", 1, MAX_TRUSTEES)
+    threshold = _int(params["threshold"], "parameters.threshold", 1, MAX_TRUSTEES)
 
     hashes_raw = _obj(root["hashes"], set(HASH_NAMES), "hashes")
     hashes = {

@@ -1,11 +1,14 @@
 """Strict reading of the JSON objects the protocol exchanges (proofs, ballots, ceremony).
 
 Every message type is decoded the same way: an object with exactly the expected keys, so a
-renamed, missing or extra field is an ``EncodingError`` naming the message, never ignored.
+renamed, missing or extra field is an ``EncodingError`` naming the message, never ignored; and
+every JSON text is parsed with ``loads`` below, which refuses a repeated key (docs/protocol.md
+§2.3, docs/protocol-trustees.md § Election record).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,3 +20,38 @@ def exact_keys(obj: Any, keys: set[str], what: str) -> Mapping[str, Any]:
     if not isinstance(obj, Mapping) or set(obj) != keys:
         raise EncodingError(f"{what} must be an object with exactly the keys {sorted(keys)}")
     return obj
+
+
+class DuplicateKeyError(EncodingError):
+    """A JSON object repeats a key: two readers could see two different documents."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(f"duplicate object key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise EncodingError(f"{name} is not JSON (I-JSON, RFC 7493)")
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON strictly (I-JSON, RFC 7493): no repeated key in any object, no NaN/Infinity.
+
+    Python's ``json.loads`` keeps the last of two equal keys, another parser may keep the first;
+    so every document of the protocol (records, trustee messages and files, receipts) that
+    repeats a key is refused, and a malformed document raises ``EncodingError`` (a
+    ``ValueError``), never something else.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except EncodingError:
+        raise
+    except RecursionError:
+        raise EncodingError("JSON nested too deeply") from None
+    except (ValueError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise EncodingError(f"not valid JSON ({exc})") from None

@@ -35,7 +35,7 @@ from typing import Any
 
 import rfc8785
 
-from . import dkg, group, hashing, trustee_file
+from . import dkg, group, hashing, strict_json, trustee_file
 from .ballot import EncryptedBallot
 from .decryption import (
     DecryptionError,
@@ -110,7 +110,7 @@ def read_json(path: str | Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read {what} {path}: {exc}") from None
     try:
-        return json.loads(text)
+        return strict_json.loads(text)
     except ValueError as exc:
         raise BadInput(f"{what} {path} is not valid JSON ({exc})") from None
 
@@ -211,7 +211,7 @@ def _election_of(doc: Mapping[str, Any], source: str) -> Election:
             raise BadInput(f"{source}: trustees and threshold must be integers")
     election = Election(election_id, base_hash, trustees, threshold)
     try:
-        election.params  # noqa: B018 - validates 1 <= t <= n <= 255
+        election.params  # noqa: B018 - validates 1 <= t <= n <= MAX_TRUSTEES
     except ValueError as exc:
         raise BadInput(f"{source}: {exc}") from None
     return election
