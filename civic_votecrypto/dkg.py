@@ -59,7 +59,6 @@ LABEL_COEFFICIENT = 0x46
 LABEL_COMPLAINT = 0x47
 
 
-
 class CeremonyError(CryptoError):
     """A ceremony message is invalid; ``trustee`` names who sent it (None if unknown)."""
 

@@ -9,8 +9,11 @@ every JSON text is parsed with ``loads`` below, which refuses a repeated key (do
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+import rfc8785
 
 from .errors import EncodingError
 
@@ -55,3 +58,25 @@ def loads(text: str | bytes) -> Any:
         raise EncodingError("JSON nested too deeply") from None
     except (ValueError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise EncodingError(f"not valid JSON ({exc})") from None
+
+
+_FRACTION_OR_EXPONENT = re.compile(r"[:\[,]-?\d+[.eE]")
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes of ``value``, fast for the protocol's own objects.
+
+    Ballots, proofs and log payloads hold only ASCII strings and integers; for those the C JSON
+    encoder with sorted keys and no whitespace writes exactly the RFC 8785 bytes (same escapes,
+    and key order by code point equals order by UTF-16 unit for ASCII), about five times faster
+    than a general RFC 8785 encoder. Anything else (a non-ASCII character, a number with a
+    fraction or exponent, or something that merely looks like one inside a string) goes
+    through ``rfc8785`` itself.
+    """
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise EncodingError(f"no canonical JSON form: {exc}") from None
+    if "\\u" not in text and not _FRACTION_OR_EXPONENT.search(text):
+        return text.encode("ascii")
+    return rfc8785.dumps(value)

@@ -6,11 +6,13 @@ is specified in docs/protocol-trustees.md § Verifier steps):
     V1  parameters            V6  ballot structure and codes   V11 tally decryption
     V2  manifest, base hash   V7  ballot proofs (batched)      V12 results match the manifest
     V3  trustee keys, proofs  V8  unique ballots               V13 challenged ballots
-    V4  ceremony complaints   V9  aggregation
+    V4  ceremony complaints   V9  aggregation            V14 ballot bookkeeping (v2)
     V5  joint key, H_E        V10 decryption shares
 
 Every step runs even when an earlier one failed (each compares published values with values
 it recomputes), and every failure names the object: a trustee, a ballot id, a contest/option.
+Later steps use the recomputed values (H_P, H_M, H_B, K, H_E), never a published one, so a
+forged published hash fails its own step and cannot make a later step pass.
 Ballot work (V6, V7, V9) is split into chunks that run in worker processes with ``--jobs``.
 
 CLI: ``python -m civic_votecrypto.verifier RECORD.json [--jobs N] [--backend native]``; exit code
@@ -50,7 +52,15 @@ from .elgamal import Ciphertext
 from .errors import CryptoError
 from .group import Point
 from .manifest import Manifest
-from .record import GROUP_NAME, ElectionRecord, RecordError, load
+from .record import (
+    GROUP_NAME,
+    RECORD_VERSION,
+    WEIGHTS_UNIFORM,
+    BallotMeta,
+    ElectionRecord,
+    RecordError,
+    load,
+)
 
 STEP_TITLES: dict[int, str] = {
     1: "Parameters",
@@ -66,6 +76,7 @@ STEP_TITLES: dict[int, str] = {
     11: "Tally decryption",
     12: "Results match the manifest",
     13: "Challenged ballots",
+    14: "Ballot bookkeeping (record v2)",
 }
 DEFAULT_CHUNK = 256
 
@@ -245,9 +256,7 @@ class _Verification:
         # a published hash that fails its check cannot make a later step pass (§6).
         self.h_p = hashing.parameter_hash()
         self.h_m = hashing.manifest_hash(self.h_p, record.manifest.canonical_bytes())
-        self.h_b = hashing.election_base_hash(
-            self.h_p, self.h_m, record.trustees, record.threshold
-        )
+        self.h_b = hashing.election_base_hash(self.h_p, self.h_m, record.trustees, record.threshold)
         self.ceremony = CeremonyTranscript(
             CeremonyParameters(record.trustees, record.threshold, self.h_b),
             record.ceremony.announcements,
@@ -285,6 +294,7 @@ class _Verification:
         self.guarded(11, self.v11_decryption)
         self.guarded(12, self.v12_results)
         self.guarded(13, self.v13_challenged)
+        self.guarded(14, self.v14_bookkeeping)
         return Report([self.steps[n] for n in sorted(self.steps)])
 
     # V1
@@ -393,7 +403,8 @@ class _Verification:
                 "extended_hash": ctx.extended_hash.hex(),
             },
         }
-        entries = [(i, c.ballot, c.weight) for i, c in enumerate(r.cast)]
+        # superseded ballots are checked (V6, V7) but weigh 0: only counting ones are summed
+        entries = [(i, c.ballot, c.weight if c.counting else 0) for i, c in enumerate(r.cast)]
         results = _run_chunks(common, entries, self.chunk_size, self.jobs)
         chunks = len(results)
         totals: dict[SelectionKey, Ciphertext] = {}
@@ -410,10 +421,11 @@ class _Verification:
         v6.checked = v7.checked = (
             f"{len(r.cast)} cast ballots in {chunks} chunks, {max(1, min(self.jobs, chunks))} processes"
         )
-        if r.tally.ballot_count != len(r.cast):
+        counting = len(r.counting)
+        if r.tally.ballot_count != counting:
             v9.fail(
                 "tally.ballot_count",
-                f"is {r.tally.ballot_count}, the record has {len(r.cast)} cast ballots",
+                f"is {r.tally.ballot_count}, the record has {counting} counting cast ballots",
             )
         for k in selection_keys(r.manifest):
             expected = totals.get(k, Ciphertext(group.IDENTITY, group.IDENTITY))
@@ -534,7 +546,7 @@ class _Verification:
     # V12
     def v12_results(self, step: StepResult) -> None:
         r = self.record
-        total_weight = sum(c.weight for c in r.cast)
+        total_weight = sum(c.weight for c in r.counting)
         for contest in r.manifest.contests:
             counts = [r.results[(contest.id, o.id)] for o in contest.options]
             for option, count in zip(contest.options, counts, strict=True):
@@ -564,6 +576,57 @@ class _Verification:
                     f"challenged ballot {ch.ballot.ballot_id!r} (ballots.challenged[{i}])", str(exc)
                 )
         step.checked = f"{len(self.record.challenged)} challenged ballots"
+
+    # V14
+    def v14_bookkeeping(self, step: StepResult) -> None:
+        """Record v2: positions unique, superseded ballots resolved by log order, weights rule."""
+        r = self.record
+        if r.version != RECORD_VERSION:
+            step.checked = "record v1: no ballot bookkeeping to check"
+            return
+        positions: dict[int, str] = {}
+        entries = [
+            (f"ballots.cast[{i}]", c.meta) for i, c in enumerate(r.cast) if c.meta is not None
+        ] + [(f"ballots.challenged[{i}]", m) for i, m in enumerate(r.challenged_meta)]
+        for path, meta in entries:
+            name = f"{path} (tracking code {meta.tracking_code})"
+            if meta.log_index in positions:
+                step.fail(name, f"log_index {meta.log_index} is also {positions[meta.log_index]}")
+            positions.setdefault(meta.log_index, path)
+            if r.log is not None and meta.log_index >= r.log.box_frozen_index:
+                step.fail(name, "log_index is not before the box_frozen entry")
+        by_key: dict[bytes, list[tuple[int, int, BallotMeta]]] = {}
+        for i, c in enumerate(r.cast):
+            if c.meta is not None:
+                by_key.setdefault(c.meta.ballot_key, []).append((c.meta.log_index, i, c.meta))
+        for ballots in by_key.values():
+            ballots.sort()
+            previous: str | None = None
+            for n, (_, i, meta) in enumerate(ballots):
+                name = f"ballots.cast[{i}] (tracking code {meta.tracking_code})"
+                want = "counting" if n == len(ballots) - 1 else "superseded"
+                if meta.status != want:
+                    step.fail(
+                        name,
+                        f"status is {meta.status}, but it is {'the last' if want == 'counting' else 'not the last'} "
+                        "ballot.cast of its ballot key in log order",
+                    )
+                if meta.supersedes != previous:
+                    step.fail(
+                        name,
+                        f"supersedes {meta.supersedes}, the key's previous ballot is {previous}",
+                    )
+                previous = meta.tracking_code
+        if r.weights_source == WEIGHTS_UNIFORM:
+            for i, c in enumerate(r.cast):
+                if c.weight != 1:
+                    step.fail(
+                        f"ballots.cast[{i}]", f"weight {c.weight}, but weights are 1 per ballot"
+                    )
+        step.checked = (
+            f"{len(r.cast)} cast ({len(r.counting)} counting, {len(by_key)} ballot keys), "
+            f"{len(r.challenged)} challenged; weights: {r.weights_source}"
+        )
 
 
 def _ceremony_equations(params: Any, msg: Any) -> list[Any]:
@@ -606,7 +669,7 @@ def decode_jobs(jobs: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m civic_votecrypto.verifier",
-        description="Verify a Civic election record (steps V1-V13).",
+        description="Verify a Civic election record (steps V1-V14).",
     )
     parser.add_argument("record", help="path to the election record JSON")
     parser.add_argument(
