@@ -24,6 +24,7 @@ import base64
 import hashlib
 import io
 import json
+import multiprocessing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -460,16 +461,41 @@ def _decode_cast_chunk(
     return out
 
 
+_inherited_entries: list[Any] = []
+"""The raw cast entries as forked decoding workers see them (set just before forking)."""
+
+
+def _decode_inherited(task: tuple[str, int, int, bool]) -> list[CastBallot] | tuple[str, str]:
+    backend, start, stop, v2 = task
+    return _decode_cast_chunk((backend, start, _inherited_entries[start:stop], v2))
+
+
 def _decode_cast(entries: list[Any], jobs: int, v2: bool) -> list[CastBallot]:
-    """Every cast ballot, in worker processes when ``jobs`` > 1 and the record is large."""
+    """Every cast ballot, in worker processes when ``jobs`` > 1 and the record is large.
+
+    Where processes fork, the workers read the raw entries from the memory they inherit (only
+    index ranges travel) and send back decoded ballots, which pickle as coordinates.
+    """
+    global _inherited_entries
     backend = group.get_backend().name
     if jobs <= 1 or len(entries) < 2 * PARALLEL_DECODE_CHUNK:
         chunks = [_decode_cast_chunk((backend, 0, entries, v2))]
     else:
         size = max(PARALLEL_DECODE_CHUNK, -(-len(entries) // (4 * jobs)))
-        tasks = [(backend, i, entries[i : i + size], v2) for i in range(0, len(entries), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunks = list(pool.map(_decode_cast_chunk, tasks))
+        bounds = [(i, min(i + size, len(entries))) for i in range(0, len(entries), size)]
+        if "fork" in multiprocessing.get_all_start_methods():
+            _inherited_entries = entries
+            try:
+                context = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                    tasks = [(backend, a, b, v2) for a, b in bounds]
+                    chunks = list(pool.map(_decode_inherited, tasks))
+            finally:
+                _inherited_entries = []
+        else:
+            tasks = [(backend, a, entries[a:b], v2) for a, b in bounds]
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                chunks = list(pool.map(_decode_cast_chunk, tasks))
     cast: list[CastBallot] = []
     for chunk in chunks:  # in index order, so the first error reported is the first in the file
         if isinstance(chunk, tuple):

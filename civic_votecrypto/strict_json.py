@@ -61,22 +61,25 @@ def loads(text: str | bytes) -> Any:
 
 
 _FRACTION_OR_EXPONENT = re.compile(r"[:\[,]-?\d+[.eE]")
+_BEYOND_BMP_ORDER = re.compile("[\ud800-\U0010ffff]")
 
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes of ``value``, fast for the protocol's own objects.
 
-    Ballots, proofs and log payloads hold only ASCII strings and integers; for those the C JSON
-    encoder with sorted keys and no whitespace writes exactly the RFC 8785 bytes (same escapes,
-    and key order by code point equals order by UTF-16 unit for ASCII), about five times faster
-    than a general RFC 8785 encoder. Anything else (a non-ASCII character, a number with a
-    fraction or exponent, or something that merely looks like one inside a string) goes
-    through ``rfc8785`` itself.
+    With sorted keys, no whitespace and no ASCII escaping, the C JSON encoder writes exactly the
+    RFC 8785 bytes for integers and for strings below U+D800 (the same escapes: only ``"``,
+    ``\\`` and controls, as ``\\u00xx`` in lowercase; key order by code point equals order
+    by UTF-16 unit there), several times faster than a general RFC 8785 encoder. Anything else
+    (a number with a fraction or exponent, a character from U+D800 up, or something that merely
+    looks like one inside a string) goes through ``rfc8785`` itself.
     """
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
     except (TypeError, ValueError) as exc:
         raise EncodingError(f"no canonical JSON form: {exc}") from None
-    if "\\u" not in text and not _FRACTION_OR_EXPONENT.search(text):
-        return text.encode("ascii")
+    if not _FRACTION_OR_EXPONENT.search(text) and not _BEYOND_BMP_ORDER.search(text):
+        return text.encode("utf-8")
     return rfc8785.dumps(value)

@@ -185,6 +185,7 @@ def build(
     cast: list[record.CastBallot] = []
     challenged: list[ballot.ChallengedBallot] = []
     challenged_meta: list[record.BallotMeta] = []
+    latest: dict[bytes, int] = {}  # ballot key -> index in cast of its current ballot
     counter = 0
 
     def new_ballot(choices: dict[str, dict[str, int]]) -> tuple[ballot.EncryptedBallot, bytes]:
@@ -210,11 +211,14 @@ def build(
             "counting", voter.last_code,
         )  # fmt: skip
         entries.append(entry_bytes("ballot.cast", payload))
-        for i, previous in enumerate(cast):  # the key's earlier ballot stops counting
-            if previous.meta is not None and previous.meta.ballot_key == voter.public:
-                cast[i] = dataclasses.replace(
-                    previous, meta=dataclasses.replace(previous.meta, status="superseded")
-                )
+        if voter.public in latest:  # the key's earlier ballot stops counting
+            i = latest[voter.public]
+            previous = cast[i]
+            assert previous.meta is not None  # noqa: S101
+            cast[i] = dataclasses.replace(
+                previous, meta=dataclasses.replace(previous.meta, status="superseded")
+            )
+        latest[voter.public] = len(cast)
         cast.append(record.CastBallot(b, 1, meta))
         voter.last_code = b.tracking_code
 
