@@ -128,7 +128,9 @@ def test_an_added_ballot_fails(election: rb.BuiltElection) -> None:
     name = f"ballots.cast[7] (tracking code {extra['tracking_code']})"
     assert f"{name}: is not in the election log (index 0)" in failures(report, "A3")
     # its token is genuine, but one more ballot key voted than tokens were issued
-    assert failures(report, "A4") == ["district None: 7 ballot keys voted, only 6 tokens were issued"]
+    assert failures(report, "A4") == [
+        "district None: 7 ballot keys voted, only 6 tokens were issued"
+    ]
 
 
 def test_an_altered_partial_decryption_fails(election: rb.BuiltElection) -> None:
