@@ -138,3 +138,16 @@ def test_canonical_matches_rfc8785(election) -> None:
         {"id": "a:1.5e3"},
     ):
         assert strict_json.canonical(value) == rfc8785.dumps(value)
+
+
+def test_trustee_program_sums_only_counting_ballots_of_a_v2_record(election) -> None:
+    """decrypt-share's own check of the tally (§7 step 6) reads a v2 record too."""
+    from civic_votecrypto import trustee  # noqa: PLC0415
+
+    rec = election.record
+    doc = election.copy_document()
+    assert trustee._check_aggregate("record.json", doc, rec.manifest, rec.tally) == 6
+    for entry in doc["ballots"]["cast"]:
+        entry["status"] = "counting"  # the superseded ballot smuggled back into the sum
+    with pytest.raises(trustee.Rejected, match="ballot_count is 6 but 7"):
+        trustee._check_aggregate("record.json", doc, rec.manifest, rec.tally)
