@@ -286,7 +286,9 @@ class _Audit:
         s = self.steps[sid]
         try:
             check(s)
-        except (CryptoError, ValueError, KeyError, IndexError, TypeError, note.NoteError) as exc:
+        except (
+            CryptoError, ValueError, KeyError, IndexError, TypeError, AttributeError, note.NoteError,
+        ) as exc:  # fmt: skip
             s.fail("record", f"{type(exc).__name__}: {exc}")
 
     def run(self) -> list[AuditStep]:
@@ -414,6 +416,8 @@ class _Audit:
         cp, _ = note.open_checkpoint(log.checkpoint_note, log.verifier_key, log.origin)
         self.frozen_checkpoint = cp
         step.detail = f"size {cp.size}, root {cp.root_hash.hex()[:16]}..."
+        if log.box_frozen_payload["election"] != self.rec.slug:
+            step.fail("log.box_frozen.payload.election", f"is not this election ({self.rec.slug})")
         if cp.size != claimed["size"] or cp.root_hash.hex() != claimed["root_hash"]:
             step.fail("log.box_frozen.checkpoint_note", "is not the checkpoint box_frozen names")
         if cp.size > log.box_frozen_index:
@@ -491,7 +495,7 @@ class _Audit:
                 if kind != "election.box_frozen" or payload != dict(log.box_frozen_payload):
                     step.fail(f"log entry {idx}", "is not the record's box_frozen entry")
                 continue
-            if kind not in ("ballot.cast", "ballot.spoiled"):
+            if kind not in ("ballot.cast", "ballot.spoiled") or not isinstance(payload, dict):
                 continue
             code = payload.get("tracking_code") if isinstance(payload, dict) else None
             where = f"log entry {idx} ({kind}, tracking code {code})"
