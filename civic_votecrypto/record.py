@@ -547,7 +547,11 @@ def _eligibility(raw: Any) -> Eligibility:
                 _int(o["count"], f"{path}.count", 0, MAX_COUNT),
             )
         )
-    if sorted(map(str, (d for d, _ in issued))) != sorted(map(str, (k.district for k in keys))):
+
+    def districts(values: Iterable[str | None]) -> list[tuple[bool, str]]:
+        return sorted((d is not None, d or "") for d in values)
+
+    if districts(d for d, _ in issued) != districts(k.district for k in keys):
         raise RecordError("eligibility.tokens_issued", "must give one count per key's district")
     return Eligibility(tuple(keys), tuple(issued))
 
