@@ -39,14 +39,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DATABASE_URL = os.environ.get(
-    "CIVIC_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civic_box_bench"
-)
+BENCH_DATABASE_URL = os.environ.get("CIVIC_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civic_box_bench")
 BENCH_REDIS_URL = os.environ.get("CIVIC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 if not BENCH_DATABASE_URL.rstrip("/").endswith("_bench"):
-    raise SystemExit(
-        "bench/ballot_box.py drops its database: CIVIC_BENCH_DATABASE_URL must name a *_bench database"
-    )
+    raise SystemExit("bench/ballot_box.py drops its database: CIVIC_BENCH_DATABASE_URL must name a *_bench database")
 QUEUE = "civic-ballot-box-bench"
 VAR = Path(tempfile.mkdtemp(prefix="civic-box-bench-"))
 ENV = {
@@ -130,12 +126,7 @@ def prepare(voters: int) -> list[bytes]:
     call_command("migrate", verbosity=0)
     keys.ensure_key_file()
     group.set_backend("native")
-    official = create_user_with_role(
-        username="bench",
-        email="bench@bench.invalid",
-        password=secrets.token_urlsafe(16),
-        role=Role.OFFICIAL,
-    )
+    official = create_user_with_role(username="bench", email="bench@bench.invalid", password=secrets.token_urlsafe(16), role=Role.OFFICIAL)
     election = elections.create_election(slug=SLUG, title="Bench", district="", created_by=official)
     election = lifecycle.transition(election, Election.State.CEREMONY)
     manifest = Manifest.from_json(MANIFEST)
@@ -155,23 +146,15 @@ def prepare(voters: int) -> list[bytes]:
         raw_key = ballot_key.public_key().public_bytes_raw()
         message = blind_rsa.prepare(token_message(SLUG, raw_key))
         blinding = blind_rsa.blind(public, message)
-        signature = blind_rsa.finalize(
-            public, message, blind_rsa.blind_sign(private, blinding.blinded_msg), blinding.inv
-        )
-        ballot = encrypt_ballot(
-            ctx, f"b-{n}-{secrets.token_hex(4)}", {"q": {f"o{n % 5}": 1}}
-        ).to_json()
+        signature = blind_rsa.finalize(public, message, blind_rsa.blind_sign(private, blinding.blinded_msg), blinding.inv)
+        ballot = encrypt_ballot(ctx, f"b-{n}-{secrets.token_hex(4)}", {"q": {f"o{n % 5}": 1}}).to_json()
         signed = box.signed_message(box.CAST_CONTEXT, SLUG, canonicalize(ballot))
         bodies.append(
             json.dumps(
                 {
                     "ballot": ballot,
                     "ballot_key": base64url.encode(raw_key),
-                    "token": {
-                        "key_id": key_row.key_id,
-                        "prefix": base64url.encode(message[:32]),
-                        "signature": base64url.encode(signature),
-                    },
+                    "token": {"key_id": key_row.key_id, "prefix": base64url.encode(message[:32]), "signature": base64url.encode(signature)},
                     "signature": base64url.encode(ballot_key.sign(signed)),
                 }
             ).encode()
@@ -201,12 +184,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[byte
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if (
-                httpx.get(
-                    f"http://127.0.0.1:{port}/api/voting/elections/{SLUG}/turnout", timeout=2
-                ).status_code
-                == 200
-            ):
+            if httpx.get(f"http://127.0.0.1:{port}/api/voting/elections/{SLUG}/turnout", timeout=2).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
@@ -217,18 +195,14 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen[byte
 
 async def one(session: Any, url: str, body: bytes) -> bool:
     try:
-        async with session.post(
-            url, data=body, headers={"Content-Type": "application/json"}
-        ) as response:
+        async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
             await response.read()
             return response.status == 201
     except Exception:  # noqa: BLE001 - counted as an error
         return False
 
 
-async def saturate(
-    url: str, bodies: list[bytes], concurrency: int, timeout: float
-) -> tuple[float, int, int]:
+async def saturate(url: str, bodies: list[bytes], concurrency: int, timeout: float) -> tuple[float, int, int]:
     import aiohttp
 
     queue = list(reversed(bodies))
@@ -249,9 +223,7 @@ async def saturate(
     return (done - errors) / elapsed, done, errors
 
 
-async def open_loop(
-    url: str, bodies: list[bytes], rate: float, timeout: float
-) -> tuple[list[float], int, float]:
+async def open_loop(url: str, bodies: list[bytes], rate: float, timeout: float) -> tuple[list[float], int, float]:
     import aiohttp
 
     rng = random.Random(11)
@@ -293,13 +265,9 @@ def stored_counts() -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--saturation", type=int, default=1500, help="casts in the closed-loop phase"
-    )
+    parser.add_argument("--saturation", type=int, default=1500, help="casts in the closed-loop phase")
     parser.add_argument("--concurrency", type=int, default=24)
-    parser.add_argument(
-        "--rate", type=float, default=100.0, help="offered casts/s in the open phase"
-    )
+    parser.add_argument("--rate", type=float, default=100.0, help="offered casts/s in the open phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the open phase")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
@@ -309,9 +277,7 @@ def main() -> None:
     open_count = int(args.rate * args.seconds)
     warmup = 40
     recreate_database(BENCH_DATABASE_URL)
-    say(
-        f"preparing {warmup + args.saturation + open_count} voters (token + ballot + signature each) ..."
-    )
+    say(f"preparing {warmup + args.saturation + open_count} voters (token + ballot + signature each) ...")
     bodies = prepare(warmup + args.saturation + open_count)
     port = free_port()
     server = start_server(port, args.workers, args.threads)

@@ -222,7 +222,6 @@ class Store:
         latest = {name: self.latest_checkpoint(name) for name in names}
         return {name: cp for name, cp in latest.items() if cp is not None}
 
-
 def write_evidence(state: Path, log: str, kind: str, payload: dict) -> Path:
     """Save a misbehaviour report; never overwrite an earlier one."""
     folder = state / "evidence"
