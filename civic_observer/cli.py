@@ -1,14 +1,14 @@
 """Command line of the observer node: ``python -m civic_observer <command>``.
 
-Exit status: 0 success; 1 verification failed (misbehaviour found, evidence written, or an
-invalid receipt); 2 bad input (usage, missing or malformed file, uninitialised state);
-3 the server could not be reached or refused us.
+Exit status: 0 success (``audit-election``: every step passed); 1 verification failed
+(misbehaviour found, evidence written, an invalid receipt, an audit step failed); 2 bad input
+(usage, missing or malformed file, uninitialised state); 3 the server could not be reached or
+refused us (``audit-election --post``: the server refused the report).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +19,7 @@ from civic_observer.follower import follow
 from civic_observer.receipt import ReceiptFormatError, parse_receipt, verify_receipt
 from civic_observer.state import StateError, init_state, resolve_state_dir
 from civic_tlog import note
+from civic_votecrypto import strict_json
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2  # 3 (server trouble) comes from follower.follow
 
@@ -68,6 +69,35 @@ def _build_parser() -> argparse.ArgumentParser:
         "--observer-key", action="append", default=[], help="an observer key you trust"
     )
     anchors.add_chain_arguments(p_receipt, receipt=True)
+
+    p_audit = sub.add_parser(
+        "audit-election", help="re-verify an election from its record and the election log"
+    )
+    source = p_audit.add_mutually_exclusive_group(required=True)
+    source.add_argument("--record", metavar="FILE", help="audit this record file (offline)")
+    source.add_argument("--server", metavar="URL", help="fetch the record and mirror the log")
+    p_audit.add_argument("--election", metavar="SLUG", help="the election's slug (with --server)")
+    p_audit.add_argument("--state", help=state_help + "; its key signs the report")
+    p_audit.add_argument(
+        "--log-entries",
+        metavar="FILE",
+        help='offline copy of the election log: {"log": name, "entries": [base64, ...]}',
+    )
+    p_audit.add_argument(
+        "--checkpoint", metavar="FILE", help="a signed checkpoint note of the log you trust"
+    )
+    p_audit.add_argument("--log-key", help="the election log's verifier key you trust")
+    p_audit.add_argument("--city-key", help="the city's record key (base64url Ed25519) you trust")
+    p_audit.add_argument("--out", metavar="FILE", help="write the signed report (JSON) here")
+    p_audit.add_argument(
+        "--post", action="store_true", help="POST the signed report to the server (--server)"
+    )
+    p_audit.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPUs)")
+    p_audit.add_argument(
+        "--backend", choices=("native", "py-ecc"), default="native", help="group arithmetic"
+    )
+    p_audit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    anchors.add_chain_arguments(p_audit)
 
     p_serve = sub.add_parser("serve", help="read-only HTTP endpoint with cosigned checkpoints")
     p_serve.add_argument("--state", help=state_help)
@@ -140,8 +170,8 @@ def _load_json(path: str) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return strict_json.loads(text)
+    except ValueError as exc:
         raise UsageError(f"{path} is not valid JSON: {exc}") from exc
 
 
@@ -187,7 +217,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from civic_observer import audit_cli  # noqa: PLC0415 - loads the verifier only when needed
+
+    try:
+        return audit_cli.run(args)
+    except audit_cli.AuditUsageError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 COMMANDS = {
+    "audit-election": _cmd_audit,
     "init": _cmd_init,
     "follow": _cmd_follow,
     "check-receipt": _cmd_check_receipt,

@@ -35,6 +35,7 @@ from .hashing import (
     manifest_hash,
     parameter_hash,
 )
+from .limits import MAX_TRUSTEES
 from .manifest import ID_MAX, Contest, Manifest, is_identifier
 from .proofs import (
     RangeProof,
@@ -54,7 +55,6 @@ Choices = Mapping[str, Mapping[str, int]]
 
 # -- election context ---------------------------------------------------------------------
 CONTEXT_KEYS = frozenset({"manifest", "joint_key", "trustees", "threshold", "trustee_commitments"})
-MAX_TRUSTEES = 2**32 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,7 +559,14 @@ def challenge_ballot(ballot: EncryptedBallot, seed: bytes, choices: Choices) -> 
 
 
 def verify_challenged_ballot(ctx: ElectionContext, challenged: ChallengedBallot) -> None:
-    """Re-encrypt the revealed choices with the revealed seed: it must give the same ballot."""
+    """Re-encrypt the revealed choices with the revealed seed: it must give the same ballot.
+
+    The ballot must have every contest and option of the manifest in order (a missing contest
+    or an unknown id is refused before anything else); the choices may only name the
+    manifest's contests and options, and a contest or option they omit stands for 0
+    (``normalize_choices``), exactly as when the booth encrypted it.
+    """
+    check_structure(ctx, challenged.ballot)
     try:
         expected = encrypt_ballot(
             ctx, challenged.ballot.ballot_id, challenged.choices, challenged.seed

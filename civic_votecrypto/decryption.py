@@ -98,7 +98,9 @@ class EncryptedTally:
     ballot_count: int
 
     def to_json(self) -> dict[str, Any]:
-        contests = encode_per_selection({k: ct.to_json() for k, ct in self.ciphertexts.items()})
+        contests = encode_per_selection(
+            {k: aggregate_to_json(ct) for k, ct in self.ciphertexts.items()}
+        )
         return {"ballot_count": self.ballot_count, "contests": contests}
 
     @classmethod
@@ -109,8 +111,35 @@ class EncryptedTally:
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise EncodingError("ballot_count must be a non-negative integer")
         return cls(
-            decode_per_selection(obj["contests"], manifest, Ciphertext.from_json, "tally"), count
+            decode_per_selection(obj["contests"], manifest, aggregate_from_json, "tally"), count
         )
+
+
+def aggregate_to_json(ct: Ciphertext) -> dict[str, str | None]:
+    """An aggregate's JSON: like a ciphertext, but the point at infinity is ``null``.
+
+    An option nobody chose in an election without ballots sums to (O, O), which has no SEC1
+    encoding; with ballots a component is O only with negligible probability.
+    """
+    return {
+        "alpha": None if ct.alpha.infinity else ct.alpha.hex(),
+        "beta": None if ct.beta.infinity else ct.beta.hex(),
+    }
+
+
+def aggregate_from_json(obj: Any) -> Ciphertext:
+    if not isinstance(obj, Mapping) or set(obj) != {"alpha", "beta"}:
+        raise EncodingError("an aggregate is an object with exactly alpha and beta")
+    points = []
+    for name in ("alpha", "beta"):
+        value = obj[name]
+        if value is None:
+            points.append(IDENTITY)
+        elif isinstance(value, str):
+            points.append(Point.from_hex(value))
+        else:
+            raise EncodingError(f"aggregate {name} must be a hex string or null")
+    return Ciphertext(points[0], points[1])
 
 
 def encode_per_selection(values: Mapping[SelectionKey, T]) -> dict[str, dict[str, T]]:
@@ -162,22 +191,30 @@ def partial_label(trustee: int, key: SelectionKey) -> bytes:
 
 @dataclass(frozen=True)
 class PartialDecryption:
-    """M_j = s_j·A with its Chaum–Pedersen proof."""
+    """M_j = s_j·A with its Chaum–Pedersen proof; for an empty aggregate (A = O) nothing:
+    ``share`` is O, ``proof`` None, and the JSON is ``null``."""
 
     share: Point
-    proof: EqualityProof
+    proof: EqualityProof | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any] | None:
+        if self.proof is None:
+            return None
         return {"share": self.share.hex(), "proof": self.proof.to_json()}
 
     @classmethod
     def from_json(cls, obj: Any) -> PartialDecryption:
+        if obj is None:
+            return EMPTY_PARTIAL
         if not isinstance(obj, Mapping) or set(obj) != {"share", "proof"}:
             raise EncodingError("partial decryption must have exactly share and proof")
         share = obj["share"]
         if not isinstance(share, str):
             raise EncodingError("share must be a hex string")
         return cls(Point.from_hex(share), EqualityProof.from_json(obj["proof"]))
+
+
+EMPTY_PARTIAL = PartialDecryption(IDENTITY, None)
 
 
 @dataclass(frozen=True)
@@ -215,7 +252,7 @@ def partial_decrypt(
     rng: ScalarSource = random_scalar,
 ) -> PartialDecryption:
     if ciphertext.alpha.infinity:
-        raise DecryptionError("cannot decrypt an empty aggregate (no ballots)")
+        return EMPTY_PARTIAL  # s_j·O = O: nothing to prove (an election without ballots)
     share = group.mul(ciphertext.alpha, key_share.share)
     proof = prove_equality(
         context,
@@ -252,6 +289,8 @@ def partial_equations(
     ciphertext: Ciphertext,
     partial: PartialDecryption,
 ) -> list[Any]:
+    if partial.proof is None:
+        raise ProofError("an empty partial decryption has no proof equations")
     return equality_equations(
         context,
         verification_key,
@@ -270,6 +309,13 @@ def verify_partial(
     ciphertext: Ciphertext,
     partial: PartialDecryption,
 ) -> None:
+    empty = ciphertext.alpha.infinity
+    if empty != (partial.proof is None):
+        raise PartialDecryptionError(
+            trustee, f"{key[0]}/{key[1]}: null partial decryption exactly when alpha is O"
+        )
+    if partial.proof is None:
+        return
     try:
         verify_equality(
             context,
@@ -293,6 +339,15 @@ def verify_tally_share(
         )
     verifier = BatchVerifier(fixed_bases=[verification_key])
     for k, partial in share.partials.items():
+        empty = tally.ciphertexts[k].alpha.infinity
+        if empty != (partial.proof is None):
+            raise PartialDecryptionError(
+                share.trustee,
+                f"{k[0]}/{k[1]}: the partial decryption must be null exactly when the "
+                "aggregate's alpha is the point at infinity",
+            )
+        if empty:
+            continue
         verifier.add_equations(
             k,
             partial_equations(

@@ -35,6 +35,7 @@ from . import group
 from .errors import CryptoError, EncodingError, ProofError
 from .group import N, Point, ScalarSource, random_scalar, scalar_from_hex, scalar_hex
 from .hashing import HASH_BYTES, H, enc_hash, enc_str, enc_u32
+from .limits import MAX_TRUSTEES
 from .proofs import (
     EqualityProof,
     Equation,
@@ -56,8 +57,6 @@ TAG_SHARES_DIGEST = 0x44
 LABEL_COMMUNICATION_KEY = 0x45
 LABEL_COEFFICIENT = 0x46
 LABEL_COMPLAINT = 0x47
-
-MAX_TRUSTEES = 255
 
 
 class CeremonyError(CryptoError):
@@ -205,7 +204,7 @@ class EncryptedShare:
         )
 
 
-def share_secret_key(
+def share_encryption_key(
     base_hash: bytes,
     sender: int,
     recipient: int,
@@ -213,7 +212,8 @@ def share_secret_key(
     recipient_key: Point,
     shared: Point,
 ) -> bytes:
-    """k = H(H_B; 0x40, i, j, R, D_j, S): binds the ECDH point to this sender and recipient."""
+    """The share-encryption key k = H(H_B; 0x40, i, j, R, D_j, S) of §2 step 2 (not a secret
+    key of any key pair): binds the ECDH point to this sender and recipient."""
     return H(
         base_hash,
         TAG_SHARE_SECRET,
@@ -225,9 +225,9 @@ def share_secret_key(
     )
 
 
-def share_pad_and_mac_key(secret_key: bytes) -> tuple[bytes, bytes]:
+def share_pad_and_mac_key(encryption_key: bytes) -> tuple[bytes, bytes]:
     """(pad, mac_key) = (H(k; 0x41), H(k; 0x42))."""
-    return H(secret_key, TAG_SHARE_PAD), H(secret_key, TAG_SHARE_MAC_KEY)
+    return H(encryption_key, TAG_SHARE_PAD), H(encryption_key, TAG_SHARE_MAC_KEY)
 
 
 def _share_keys(
@@ -239,7 +239,7 @@ def _share_keys(
     shared: Point,
 ) -> tuple[bytes, bytes]:
     return share_pad_and_mac_key(
-        share_secret_key(base_hash, sender, recipient, ephemeral, recipient_key, shared)
+        share_encryption_key(base_hash, sender, recipient, ephemeral, recipient_key, shared)
     )
 
 

@@ -27,6 +27,7 @@ import rfc8785
 from .errors import BallotError
 from .proofs import MAX_RANGE_BRANCHES
 
+YES_NO_ABSTAIN_IDS = ("yes", "no", "abstain")  # the option ids of a yes/no/abstain question
 QUESTION_TYPES = ("yes_no_abstain", "one_of_n", "approval", "score", "budget")
 MAX_OPTIONS = 256
 MAX_SCORE = 100
@@ -190,7 +191,10 @@ class Contest:
         n = len(options)
         params: dict[str, int] = {}
         if kind == "yes_no_abstain":
-            _require(n == 3, "yes_no_abstain has exactly three options (yes, no, abstain)")
+            _require(
+                tuple(ids) == YES_NO_ABSTAIN_IDS,
+                "yes_no_abstain has exactly the options yes, no, abstain (those ids, in that order)",
+            )
         elif kind == "one_of_n":
             _require(isinstance(o["allow_blank"], bool), "allow_blank must be a boolean")
             params["allow_blank"] = int(o["allow_blank"])

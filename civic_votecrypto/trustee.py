@@ -35,7 +35,7 @@ from typing import Any
 
 import rfc8785
 
-from . import dkg, group, hashing, trustee_file
+from . import dkg, group, hashing, strict_json, trustee_file
 from .ballot import EncryptedBallot
 from .decryption import (
     DecryptionError,
@@ -58,6 +58,7 @@ from .election import Election, election_from_manifest
 from .errors import CryptoError, ElectionParametersError
 from .group import scalar_from_hex, scalar_hex
 from .manifest import Manifest
+from .record import CAST_KEYS, CAST_KEYS_1
 
 MESSAGE_FORMAT = "civic-trustee-message/1"
 RESULTS_FORMAT = "civic-tally-results/1"
@@ -110,7 +111,7 @@ def read_json(path: str | Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read {what} {path}: {exc}") from None
     try:
-        return json.loads(text)
+        return strict_json.loads(text)
     except ValueError as exc:
         raise BadInput(f"{what} {path} is not valid JSON ({exc})") from None
 
@@ -211,7 +212,7 @@ def _election_of(doc: Mapping[str, Any], source: str) -> Election:
             raise BadInput(f"{source}: trustees and threshold must be integers")
     election = Election(election_id, base_hash, trustees, threshold)
     try:
-        election.params  # noqa: B018 - validates 1 <= t <= n <= 255
+        election.params  # noqa: B018 - validates 1 <= t <= n <= MAX_TRUSTEES
     except ValueError as exc:
         raise BadInput(f"{source}: {exc}") from None
     return election
@@ -635,7 +636,8 @@ class TallyInput:
 def _check_aggregate(
     path: str, doc: Mapping[str, Any], manifest: Manifest, tally: EncryptedTally
 ) -> int:
-    """The tally must be the (weighted) sum of the listed cast ballots (record layout).
+    """The tally must be the (weighted) sum of the listed counting cast ballots (record layout,
+    v1 or v2: a v2 record's superseded ballots are left out).
 
     This is what keeps a trustee from decrypting one voter's ballot passed off as a tally.
     """
@@ -645,8 +647,14 @@ def _check_aggregate(
         raise BadInput(f"{path}: ballots.cast must be a list (record layout)")
     ballots, weights = [], []
     for i, entry in enumerate(cast):
-        if not isinstance(entry, dict) or set(entry) != {"ballot", "weight"}:
-            raise BadInput(f"{path}: ballots.cast[{i}] has exactly ballot and weight")
+        if not isinstance(entry, dict) or set(entry) not in (CAST_KEYS_1, CAST_KEYS):
+            raise BadInput(
+                f"{path}: ballots.cast[{i}] has exactly ballot and weight (or the record v2 keys)"
+            )
+        if set(entry) == CAST_KEYS and entry["status"] != "counting":
+            if entry["status"] != "superseded":
+                raise BadInput(f"{path}: ballots.cast[{i}].status must be counting or superseded")
+            continue  # a superseded ballot is not in the tally (record v2, §5.2)
         weight = entry["weight"]
         if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
             raise BadInput(f"{path}: ballots.cast[{i}].weight must be a positive integer")

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from . import strict_json
 from . import trustee as cli
 from .dkg import CeremonyError, Trustee
 from .election import Election
@@ -100,7 +101,7 @@ class CeremonyServer:
         except httpx.HTTPError as exc:
             raise NetworkProblem(f"cannot reach {url}: {exc}") from None
         try:
-            data = response.json()
+            data = strict_json.loads(response.content)
         except ValueError:
             data = None
         status = response.status_code

@@ -36,6 +36,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from . import strict_json
+
 FORMAT = "civic-trustee-secret/1"
 DEFAULT_LOG2_N = 15  # 32 MiB of memory, ~0.1 s: slow for guessers, quick for the trustee
 MIN_LOG2_N = 14  # refuse files whose KDF was weakened below this (downgrade protection)
@@ -184,7 +186,7 @@ def decrypt_trustee_secret(document: dict[str, Any], passphrase: str) -> dict[st
             "trustee file is damaged or was modified: authentication failed"
         ) from None
     try:
-        secret = json.loads(plaintext)
+        secret = strict_json.loads(plaintext)
     except ValueError:
         raise CorruptTrusteeFileError("trustee file: decrypted payload is not JSON") from None
     if not isinstance(secret, dict):
@@ -230,7 +232,7 @@ def read_trustee_file(path: str | os.PathLike[str], passphrase: str) -> dict[str
     except UnicodeDecodeError:
         raise CorruptTrusteeFileError("trustee file is not UTF-8 text") from None
     try:
-        document = json.loads(text)
+        document = strict_json.loads(text)
     except ValueError:
         raise CorruptTrusteeFileError("trustee file is not valid JSON") from None
     return decrypt_trustee_secret(document, passphrase)

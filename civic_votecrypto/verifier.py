@@ -6,11 +6,13 @@ is specified in docs/protocol-trustees.md § Verifier steps):
     V1  parameters            V6  ballot structure and codes   V11 tally decryption
     V2  manifest, base hash   V7  ballot proofs (batched)      V12 results match the manifest
     V3  trustee keys, proofs  V8  unique ballots               V13 challenged ballots
-    V4  ceremony complaints   V9  aggregation
+    V4  ceremony complaints   V9  aggregation            V14 ballot bookkeeping (v2)
     V5  joint key, H_E        V10 decryption shares
 
 Every step runs even when an earlier one failed (each compares published values with values
 it recomputes), and every failure names the object: a trustee, a ballot id, a contest/option.
+Later steps use the recomputed values (H_P, H_M, H_B, K, H_E), never a published one, so a
+forged published hash fails its own step and cannot make a later step pass.
 Ballot work (V6, V7, V9) is split into chunks that run in worker processes with ``--jobs``.
 
 CLI: ``python -m civic_votecrypto.verifier RECORD.json [--jobs N] [--backend native]``; exit code
@@ -39,12 +41,26 @@ from .decryption import (
     sum_many,
     verify_tally_share,
 )
-from .dkg import CeremonyError, commitment_equations, verify_announcement
+from .dkg import (
+    CeremonyError,
+    CeremonyParameters,
+    CeremonyTranscript,
+    commitment_equations,
+    verify_announcement,
+)
 from .elgamal import Ciphertext
 from .errors import CryptoError
 from .group import Point
 from .manifest import Manifest
-from .record import GROUP_NAME, ElectionRecord, RecordError, load
+from .record import (
+    GROUP_NAME,
+    RECORD_VERSION,
+    WEIGHTS_UNIFORM,
+    BallotMeta,
+    ElectionRecord,
+    RecordError,
+    load,
+)
 
 STEP_TITLES: dict[int, str] = {
     1: "Parameters",
@@ -60,6 +76,7 @@ STEP_TITLES: dict[int, str] = {
     11: "Tally decryption",
     12: "Results match the manifest",
     13: "Challenged ballots",
+    14: "Ballot bookkeeping (record v2)",
 }
 DEFAULT_CHUNK = 256
 
@@ -235,6 +252,27 @@ class _Verification:
         self.steps = {n: StepResult(n, t) for n, t in STEP_TITLES.items()}
         self.qualified: list[int] = []
         self.valid_share_trustees: set[int] = set()
+        # Values later steps use are always the ones recomputed here, never the published ones:
+        # a published hash that fails its check cannot make a later step pass (§6).
+        self.h_p = hashing.parameter_hash()
+        self.h_m = hashing.manifest_hash(self.h_p, record.manifest.canonical_bytes())
+        self.h_b = hashing.election_base_hash(self.h_p, self.h_m, record.trustees, record.threshold)
+        self.ceremony = CeremonyTranscript(
+            CeremonyParameters(record.trustees, record.threshold, self.h_b),
+            record.ceremony.announcements,
+            record.ceremony.commitments,
+            record.ceremony.complaints,
+        )
+        self.joint_key: Point | None = None
+        self.h_e: bytes | None = None
+
+    def context(self) -> ElectionContext:
+        """The ballots' context from recomputed values (K and H_E of step V5)."""
+        if self.joint_key is None or self.h_e is None:
+            raise ValueError("step V5 could not recompute the joint key and H_E")
+        return ElectionContext(
+            self.record.manifest, self.joint_key, self.h_p, self.h_m, self.h_b, self.h_e
+        )
 
     def guarded(self, number: int, check: Callable[[StepResult], None]) -> None:
         """A step that crashes on unexpected data fails itself, never the whole verifier."""
@@ -256,6 +294,7 @@ class _Verification:
         self.guarded(11, self.v11_decryption)
         self.guarded(12, self.v12_results)
         self.guarded(13, self.v13_challenged)
+        self.guarded(14, self.v14_bookkeeping)
         return Report([self.steps[n] for n in sorted(self.steps)])
 
     # V1
@@ -269,25 +308,22 @@ class _Verification:
             step.fail("parameters.protocol", f"must be {hashing.PROTOCOL_VERSION.decode()!r}")
         if not 1 <= r.threshold <= r.trustees:
             step.fail("parameters", f"threshold {r.threshold} must be in 1..{r.trustees}")
-        if r.hashes["parameter_hash"] != hashing.parameter_hash():
+        if r.hashes["parameter_hash"] != self.h_p:
             step.fail("hashes.parameter_hash", "does not match H_P recomputed from the parameters")
         step.checked = f"{r.trustees} trustees, threshold {r.threshold}"
 
     # V2
     def v2_manifest(self, step: StepResult) -> None:
         r = self.record
-        h_p = r.hashes["parameter_hash"]
-        h_m = hashing.manifest_hash(h_p, r.manifest.canonical_bytes())
-        if r.hashes["manifest_hash"] != h_m:
+        if r.hashes["manifest_hash"] != self.h_m:
             step.fail("hashes.manifest_hash", "does not match H_M of the published manifest")
-        h_b = hashing.election_base_hash(h_p, r.hashes["manifest_hash"], r.trustees, r.threshold)
-        if r.hashes["base_hash"] != h_b:
+        if r.hashes["base_hash"] != self.h_b:
             step.fail("hashes.base_hash", "does not match H_B recomputed from H_P, H_M, n, t")
         step.checked = f"{len(r.manifest.contests)} contests"
 
     # V3
     def v3_trustees(self, step: StepResult) -> None:
-        ceremony = self.record.ceremony
+        ceremony = self.ceremony
         params = ceremony.params
         indices = list(params.indices)
         if [a.index for a in ceremony.announcements] != indices:
@@ -311,11 +347,11 @@ class _Verification:
 
     # V4
     def v4_complaints(self, step: StepResult) -> None:
-        ceremony = self.record.ceremony
+        ceremony = self.ceremony
         verdicts = []
         for i, complaint in enumerate(ceremony.complaints):
             try:
-                verdicts.append(ceremony_verdict(self.record, complaint))
+                verdicts.append(ceremony_verdict(ceremony, complaint))
             except CryptoError as exc:
                 step.fail(f"ceremony.complaints[{i}]", f"cannot be judged: {exc}")
         self.qualified = [
@@ -342,7 +378,8 @@ class _Verification:
                 "joint_key", "is not the sum of the qualified trustees' constant-term commitments"
             )
         commitments = [c for i in qualified for c in by_index[i].commitments]
-        h_e = hashing.extended_base_hash(r.hashes["base_hash"], r.joint_key, commitments)
+        h_e = hashing.extended_base_hash(self.h_b, expected, commitments)
+        self.joint_key, self.h_e = expected, h_e
         if r.hashes["extended_hash"] != h_e:
             step.fail(
                 "hashes.extended_hash",
@@ -354,13 +391,20 @@ class _Verification:
     def v6_to_v9_ballots(self, _: StepResult) -> None:
         r = self.record
         v6, v7, v9 = self.steps[6], self.steps[7], self.steps[9]
+        ctx = self.context()
         common = {
             "backend": group.get_backend().name,
             "manifest": r.manifest.to_json(),
-            "joint_key": r.joint_key.hex(),
-            "hashes": {k: v.hex() for k, v in r.hashes.items()},
+            "joint_key": ctx.joint_key.hex(),
+            "hashes": {
+                "parameter_hash": ctx.parameter_hash.hex(),
+                "manifest_hash": ctx.manifest_hash.hex(),
+                "base_hash": ctx.base_hash.hex(),
+                "extended_hash": ctx.extended_hash.hex(),
+            },
         }
-        entries = [(i, c.ballot, c.weight) for i, c in enumerate(r.cast)]
+        # superseded ballots are checked (V6, V7) but weigh 0: only counting ones are summed
+        entries = [(i, c.ballot, c.weight if c.counting else 0) for i, c in enumerate(r.cast)]
         results = _run_chunks(common, entries, self.chunk_size, self.jobs)
         chunks = len(results)
         totals: dict[SelectionKey, Ciphertext] = {}
@@ -377,10 +421,11 @@ class _Verification:
         v6.checked = v7.checked = (
             f"{len(r.cast)} cast ballots in {chunks} chunks, {max(1, min(self.jobs, chunks))} processes"
         )
-        if r.tally.ballot_count != len(r.cast):
+        counting = len(r.counting)
+        if r.tally.ballot_count != counting:
             v9.fail(
                 "tally.ballot_count",
-                f"is {r.tally.ballot_count}, the record has {len(r.cast)} cast ballots",
+                f"is {r.tally.ballot_count}, the record has {counting} counting cast ballots",
             )
         for k in selection_keys(r.manifest):
             expected = totals.get(k, Ciphertext(group.IDENTITY, group.IDENTITY))
@@ -417,18 +462,35 @@ class _Verification:
                             name,
                             f"{contest.contest_id}/{sel.option_id} reuses a ciphertext of ballots.cast[{first}]",
                         )
+        # "Also cast" (§6, V8): a challenged ballot shares its ballot id, its confirmation code
+        # (so its tracking code) or any selection ciphertext with a cast ballot. Its seed is
+        # public, so a cast ballot reusing any of its ciphertexts would reveal that vote.
+        challenged_ids: dict[str, int] = {}
         for i, ch in enumerate(r.challenged):
             b = ch.ballot
-            if b.ballot_id in seen_ids or b.code in seen_codes:
+            name = f"challenged ballot {b.ballot_id!r} (ballots.challenged[{i}])"
+            alphas = [s.ciphertext.alpha for c in b.contests for s in c.selections]
+            also = (
+                seen_ids.get(b.ballot_id)
+                if b.ballot_id in seen_ids
+                else seen_codes.get(b.code)
+                if b.code in seen_codes
+                else next((seen_alphas[a] for a in alphas if a in seen_alphas), None)
+            )
+            if also is not None:
+                step.fail(name, f"was also cast (ballots.cast[{also}])")
+            if b.ballot_id in challenged_ids:
                 step.fail(
-                    f"challenged ballot {b.ballot_id!r} (ballots.challenged[{i}])", "was also cast"
+                    name,
+                    f"duplicate ballot id (also ballots.challenged[{challenged_ids[b.ballot_id]}])",
                 )
+            challenged_ids.setdefault(b.ballot_id, i)
         step.checked = f"{len(r.cast)} cast, {len(r.challenged)} challenged"
 
     # V10
     def v10_shares(self, step: StepResult) -> None:
         r = self.record
-        context = r.hashes["extended_hash"]
+        context = self.context().extended_hash
         by_index = r.ceremony.commitments_by_index
         qualified = [i for i in self.qualified if i in by_index]
         from .dkg import verification_key  # noqa: PLC0415
@@ -484,7 +546,7 @@ class _Verification:
     # V12
     def v12_results(self, step: StepResult) -> None:
         r = self.record
-        total_weight = sum(c.weight for c in r.cast)
+        total_weight = sum(c.weight for c in r.counting)
         for contest in r.manifest.contests:
             counts = [r.results[(contest.id, o.id)] for o in contest.options]
             for option, count in zip(contest.options, counts, strict=True):
@@ -504,15 +566,67 @@ class _Verification:
 
     # V13
     def v13_challenged(self, step: StepResult) -> None:
-        ctx = self.record.context
+        ctx = self.context()
         for i, ch in enumerate(self.record.challenged):
             try:
+                check_structure(ctx, ch.ballot)  # every contest and option, in manifest order
                 verify_challenged_ballot(ctx, ch)
             except CryptoError as exc:
                 step.fail(
                     f"challenged ballot {ch.ballot.ballot_id!r} (ballots.challenged[{i}])", str(exc)
                 )
         step.checked = f"{len(self.record.challenged)} challenged ballots"
+
+    # V14
+    def v14_bookkeeping(self, step: StepResult) -> None:
+        """Record v2: positions unique, superseded ballots resolved by log order, weights rule."""
+        r = self.record
+        if r.version != RECORD_VERSION:
+            step.checked = "record v1: no ballot bookkeeping to check"
+            return
+        positions: dict[int, str] = {}
+        entries = [
+            (f"ballots.cast[{i}]", c.meta) for i, c in enumerate(r.cast) if c.meta is not None
+        ] + [(f"ballots.challenged[{i}]", m) for i, m in enumerate(r.challenged_meta)]
+        for path, meta in entries:
+            name = f"{path} (tracking code {meta.tracking_code})"
+            if meta.log_index in positions:
+                step.fail(name, f"log_index {meta.log_index} is also {positions[meta.log_index]}")
+            positions.setdefault(meta.log_index, path)
+            if r.log is not None and meta.log_index >= r.log.box_frozen_index:
+                step.fail(name, "log_index is not before the box_frozen entry")
+        by_key: dict[bytes, list[tuple[int, int, BallotMeta]]] = {}
+        for i, c in enumerate(r.cast):
+            if c.meta is not None:
+                by_key.setdefault(c.meta.ballot_key, []).append((c.meta.log_index, i, c.meta))
+        for ballots in by_key.values():
+            ballots.sort()
+            previous: str | None = None
+            for n, (_, i, meta) in enumerate(ballots):
+                name = f"ballots.cast[{i}] (tracking code {meta.tracking_code})"
+                want = "counting" if n == len(ballots) - 1 else "superseded"
+                if meta.status != want:
+                    step.fail(
+                        name,
+                        f"status is {meta.status}, but it is {'the last' if want == 'counting' else 'not the last'} "
+                        "ballot.cast of its ballot key in log order",
+                    )
+                if meta.supersedes != previous:
+                    step.fail(
+                        name,
+                        f"supersedes {meta.supersedes}, the key's previous ballot is {previous}",
+                    )
+                previous = meta.tracking_code
+        if r.weights_source == WEIGHTS_UNIFORM:
+            for i, c in enumerate(r.cast):
+                if c.weight != 1:
+                    step.fail(
+                        f"ballots.cast[{i}]", f"weight {c.weight}, but weights are 1 per ballot"
+                    )
+        step.checked = (
+            f"{len(r.cast)} cast ({len(r.counting)} counting, {len(by_key)} ballot keys), "
+            f"{len(r.challenged)} challenged; weights: {r.weights_source}"
+        )
 
 
 def _ceremony_equations(params: Any, msg: Any) -> list[Any]:
@@ -524,10 +638,9 @@ def _ceremony_equations(params: Any, msg: Any) -> list[Any]:
         raise ProofError(str(exc)) from None
 
 
-def ceremony_verdict(record: ElectionRecord, complaint: Any) -> Any:
+def ceremony_verdict(ceremony: CeremonyTranscript, complaint: Any) -> Any:
     from .dkg import judge_complaint  # noqa: PLC0415
 
-    ceremony = record.ceremony
     return judge_complaint(
         ceremony.params, ceremony.announcements_by_index, ceremony.commitments_by_index, complaint
     )
@@ -556,7 +669,7 @@ def decode_jobs(jobs: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m civic_votecrypto.verifier",
-        description="Verify a Civic election record (steps V1-V13).",
+        description="Verify a Civic election record (steps V1-V14).",
     )
     parser.add_argument("record", help="path to the election record JSON")
     parser.add_argument(

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civic_votecrypto.limits import MAX_TRUSTEES
 from civic_votecrypto.manifest import QUESTION_TYPES
 from voting.selectors.elections import trustee_accounts
 from voting.services.authoring import Proposal
@@ -79,7 +80,7 @@ class ProposalForm(forms.Form):
         help_text=gettext_lazy("They hold the key shares; they are numbered 1 to n in the order shown."),
     )
     threshold = forms.IntegerField(
-        label=gettext_lazy("Trustees needed to decrypt (t)"), required=False, min_value=0, max_value=255
+        label=gettext_lazy("Trustees needed to decrypt (t)"), required=False, min_value=0, max_value=MAX_TRUSTEES
     )
     required_observer_reports = forms.IntegerField(
         label=gettext_lazy("Observer reports needed to show results as verified"), min_value=0, max_value=100, initial=1

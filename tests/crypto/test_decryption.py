@@ -126,11 +126,31 @@ def test_native_backend_aggregates_and_combines_identically() -> None:
     assert result.counts == election.expected
 
 
-def test_empty_aggregate_cannot_be_decrypted() -> None:
+def test_empty_aggregate_decrypts_to_zero_with_null_partials() -> None:
+    """An election without ballots: every partial is null (s_j·O = O, nothing to prove),
+    the JSON round-trips, and every count is 0 (docs/protocol-trustees.md §4)."""
     election = standard()
     empty = decryption.aggregate_ballots(election.manifest, [])
-    with pytest.raises(decryption.DecryptionError, match="empty aggregate"):
-        decryption.decrypt_share(election.context.extended_hash, election.key_shares[0], empty)
+    assert decryption.EncryptedTally.from_json(empty.to_json(), election.manifest) == empty
+    assert all(
+        v == {"alpha": None, "beta": None}
+        for c in empty.to_json()["contests"].values()
+        for v in c.values()
+    )
+    h_e = election.context.extended_hash
+    shares = [decryption.decrypt_share(h_e, k, empty) for k in election.key_shares[:3]]
+    assert all(p is None for c in shares[0].to_json()["contests"].values() for p in c.values())
+    decoded = [decryption.TallyShare.from_json(s.to_json(), election.manifest) for s in shares]
+    result = decryption.decrypt_tally(
+        h_e, empty, decoded, election.transcript.verification_keys(), 3
+    )
+    assert set(result.counts.values()) == {0}
+    # a real partial where the aggregate is empty (or null where it is not) is refused
+    full = election.record.tally
+    with pytest.raises(decryption.PartialDecryptionError, match="null"):
+        decryption.verify_tally_share(
+            h_e, election.transcript.verification_keys()[shares[0].trustee], full, shares[0]
+        )
 
 
 def test_check_result_accepts_only_the_true_count() -> None:

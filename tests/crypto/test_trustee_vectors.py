@@ -154,12 +154,12 @@ def test_ceremony_vectors_recompute_from_published_draws(backend: str) -> None:
         shared = group.mul(ephemeral, secrets[j])
         assert shared.hex() == enc["shared_point"]
         assert ephemeral == group.base_mul(scalar_from_hex(enc["ephemeral_secret"]))
-        key = dkg.share_secret_key(
+        key = dkg.share_encryption_key(
             params.base_hash, i, j, ephemeral, anns[j].communication_key, shared
         )
         pad, mac_key = dkg.share_pad_and_mac_key(key)
         assert (key.hex(), pad.hex(), mac_key.hex()) == (
-            enc["secret_key"],
+            enc["encryption_key"],
             enc["pad"],
             enc["mac_key"],
         )

@@ -23,14 +23,15 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from civic.roles import Role, user_has_role
-from civic_votecrypto.dkg import MAX_TRUSTEES
 from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.errors import CryptoError
+from civic_votecrypto.limits import MAX_TRUSTEES
 from civic_votecrypto.manifest import (
     MAX_CONTESTS,
     MAX_OPTIONS,
     MAX_SCORE,
     QUESTION_TYPES,
+    YES_NO_ABSTAIN_IDS,
     Contest,
     Manifest,
     is_identifier,
@@ -135,8 +136,8 @@ def _check_question(i: int, q: Any, errors: dict[str, str], seen_ids: set[str]) 
             return
         option_ids.append(oid)
     n = len(options)
-    if kind == "yes_no_abstain" and n != 3:
-        errors[f"{key}.options"] = _("A yes/no/abstain question has exactly three options.")
+    if kind == "yes_no_abstain" and tuple(option_ids) != YES_NO_ABSTAIN_IDS:
+        errors[f"{key}.options"] = _("A yes/no/abstain question has exactly the options yes, no and abstain, in that order.")
     elif kind == "one_of_n" and not isinstance(q.get("allow_blank"), bool):
         errors[f"{key}.allow_blank"] = _("Say whether a blank answer is allowed.")
     elif kind == "approval":

@@ -171,17 +171,17 @@ def ceremony_vectors() -> dict[str, Any]:
             recipient_key = anns[j].communication_key
             shared = group.mul(encrypted.ephemeral, secrets_by_index[j])
             assert shared == group.mul(recipient_key, ephemerals[j])
-            secret_key = dkg.share_secret_key(
+            encryption_key = dkg.share_encryption_key(
                 params.base_hash, sender.index, j, encrypted.ephemeral, recipient_key, shared
             )
-            pad, mac_key = dkg.share_pad_and_mac_key(secret_key)
+            pad, mac_key = dkg.share_pad_and_mac_key(encryption_key)
             value = dkg.open_share(params.base_hash, encrypted, recipient_key, shared)
             assert value == sender.polynomial(j)
             encryptions.append({
                 "sender": sender.index, "recipient": j,
                 "recipient_key": recipient_key.hex(), "ephemeral_secret": scalar_hex(ephemerals[j]),
                 "ephemeral": encrypted.ephemeral.hex(), "shared_point": shared.hex(),
-                "secret_key": secret_key.hex(), "pad": pad.hex(), "mac_key": mac_key.hex(),
+                "encryption_key": encryption_key.hex(), "pad": pad.hex(), "mac_key": mac_key.hex(),
                 "plaintext_share": scalar_hex(value),
                 "ciphertext": encrypted.ciphertext.hex(), "mac": encrypted.mac.hex(),
             })  # fmt: skip

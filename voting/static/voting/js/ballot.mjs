@@ -33,7 +33,7 @@ export const BALLOT_VERSION = "civic-ballot-v1";
 export const LIMIT_INDEX = 0xffffffff;
 export const SEED_BYTES = 32;
 const CONTEXT_KEYS = Object.freeze(["manifest", "joint_key", "trustees", "threshold", "trustee_commitments"]);
-const MAX_TRUSTEES = 2 ** 32 - 1;
+const MAX_TRUSTEES = 255; // civic_votecrypto/limits.py: one limit everywhere
 
 // -- election context -----------------------------------------------------------------------------
 /** What a ballot is bound to: manifest, joint key K and the extended base hash H_E. */

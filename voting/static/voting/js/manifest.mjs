@@ -17,6 +17,7 @@ import { BallotError } from "./errors.mjs";
 import { isJsonInteger, isPlainObject } from "./json.mjs";
 import { MAX_RANGE_BRANCHES } from "./proofs.mjs";
 
+export const YES_NO_ABSTAIN_IDS = Object.freeze(["yes", "no", "abstain"]);
 export const QUESTION_TYPES = Object.freeze(["yes_no_abstain", "one_of_n", "approval", "score", "budget"]);
 export const MAX_OPTIONS = 256;
 export const MAX_SCORE = 100;
@@ -147,7 +148,10 @@ export class Contest {
     const n = options.length;
     const params = {};
     if (kind === "yes_no_abstain") {
-      require(n === 3, "yes_no_abstain has exactly three options (yes, no, abstain)");
+      require(
+        ids.join(",") === YES_NO_ABSTAIN_IDS.join(","),
+        "yes_no_abstain has exactly the options yes, no, abstain (those ids, in that order)",
+      );
     } else if (kind === "one_of_n") {
       require(typeof o.allow_blank === "boolean", "allow_blank must be a boolean");
       params.allow_blank = o.allow_blank ? 1 : 0;
