@@ -181,9 +181,9 @@ form.addEventListener("submit", async (event) => {
 
 async function publishSpoiled(challenged) {
   if (config.token === null || !config.open) return text.no_token;
-  say(text.spoiling);
   try {
     const record = await ballotRecord();
+    say(text.spoiling);
     const answer = await box(config.spoiledUrl, {
       challenged,
       ballot_key: record.publicKey,
@@ -279,7 +279,6 @@ async function followInclusion() {
   $("inclusion-result").hidden = false;
   $("recheck-button").hidden = true;
   $("inclusion-verdict").textContent = text.waiting;
-  say(text.waiting);
   let tracked = null;
   for (const delay of POLL_DELAYS_MS) {
     await sleep(delay);
@@ -294,6 +293,8 @@ async function followInclusion() {
     if (tracked.position) $("cast-position").textContent = String(tracked.position.index);
     $("cast-status").textContent = text[`status_${tracked.status}`] ?? tracked.status;
     if (tracked.witnessed && tracked.ledger_receipt) break;
+    // Said once the first look found no witnessed checkpoint ("cast" stays audible until then).
+    if ($("booth-status").textContent !== text.waiting) say(text.waiting);
   }
   if (!tracked?.witnessed || !tracked.ledger_receipt) {
     $("inclusion-verdict").textContent = text.not_yet;
@@ -301,11 +302,12 @@ async function followInclusion() {
     say(text.not_yet);
     return;
   }
-  showInclusion(tracked);
+  await showInclusion(tracked);
 }
 
-function showInclusion(tracked) {
+async function showInclusion(tracked) {
   say(text.verifying);
+  await sleep(0); // let the announcement and the page update before the checks take the thread
   const report = verifyBallotInclusion(tracked.ledger_receipt, {
     kind: "ballot.cast",
     trackingCode: castReceipt.tracking_code,
