@@ -13,7 +13,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 
 import { ElectionContext, checkStructure, decodeBallot, verifyBallot } from "./ballot.mjs";
 import { bytesToHex, utf8 } from "./encoding.mjs";
-import { BallotError, CryptoError } from "./errors.mjs";
+import { BallotError, CryptoError, EncodingError } from "./errors.mjs";
 import { verifyBallotInclusion } from "./inclusion.mjs";
 import { isPlainObject } from "./json.mjs";
 import { canonicalJson } from "./manifest.mjs";
@@ -102,7 +102,7 @@ export function verifyReceipt(receipt, { onProgress = null } = {}) {
 /** The box's answer names this ballot: its tracking code and the SHA-256 of its RFC 8785 bytes. */
 function checkCast(cast, trackingCode, sha) {
   if (!isPlainObject(cast) || typeof cast.election !== "string" || typeof cast.ballot_sha256 !== "string") {
-    throw new TypeError("cast must be the ballot box's answer {election, tracking_code, log, ballot_sha256, status, received_at, position}");
+    throw new EncodingError("cast must be the ballot box's answer {election, tracking_code, log, ballot_sha256, status, received_at, position}");
   }
   if (cast.tracking_code !== trackingCode) throw new BallotError(`the box's answer is for ${cast.tracking_code}, the ballot's code is ${trackingCode}`);
   if (cast.ballot_sha256 !== sha) throw new BallotError("the box's answer names another ballot (ballot_sha256)");
