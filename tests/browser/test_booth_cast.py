@@ -57,8 +57,12 @@ def synchronous_ledger(box_settings: None, monkeypatch: pytest.MonkeyPatch) -> N
             log = Log.objects.get(name=ballot.election.log_name)
             latest = ledger_selectors.latest_checkpoint(log)
             if latest is not None:
-                body = note.open_checkpoint(ledger_selectors.checkpoint_note(latest), log.verifier_key, log.origin)[1]
-                ledger_services.add_cosignature(log.name, body, note.cosign(body, signer, OBSERVER_TIME))
+                body = note.open_checkpoint(
+                    ledger_selectors.checkpoint_note(latest), log.verifier_key, log.origin
+                )[1]
+                ledger_services.add_cosignature(
+                    log.name, body, note.cosign(body, signer, OBSERVER_TIME)
+                )
         return tracking_view(ballot)
 
     monkeypatch.setattr(ledger_services, "_kick_sequencer", kick)
@@ -67,7 +71,11 @@ def synchronous_ledger(box_settings: None, monkeypatch: pytest.MonkeyPatch) -> N
 
 def citizen(name: str, official_client: Any) -> dict[str, str]:
     resident = make_resident(name, "north", official_client)
-    return {"username": name, "did": resident.wallet.did, "secretKey": seed_of(resident.wallet.private_key).hex()}
+    return {
+        "username": name,
+        "did": resident.wallet.did,
+        "secretKey": seed_of(resident.wallet.private_key).hex(),
+    }
 
 
 def b64url_decode(text: str) -> bytes:
@@ -117,7 +125,9 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
     assert counted.kind == CastBallot.Kind.CAST and counted.counting
     assert counted.ballot_key_id == spoiled.ballot_key_id
     verify_ballot(box.box_context(election).ctx, decode_ballot(counted.document))
-    assert result["cast"]["code"] == result["castCode"] and result["cast"]["focus"] == "cast-heading"
+    assert (
+        result["cast"]["code"] == result["castCode"] and result["cast"]["focus"] == "cast-heading"
+    )
     assert result["focusAfterEncrypt"] == "result-heading"
     assert box.turnout(election)["counting"] == 2 and box.turnout(election)["spoiled"] == 1
 
@@ -126,31 +136,71 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
     assert {r["method"] for r in box_requests} == {"GET", "POST"}
     assert all(r["cookie"] is None for r in box_requests), box_requests
     secret = ballot_record["secretKey"]
-    assert all(secret not in r["body"] and ada["secretKey"] not in r["body"] for r in result["requests"])
+    assert all(
+        secret not in r["body"] and ada["secretKey"] not in r["body"] for r in result["requests"]
+    )
 
     # The receipt downloaded after casting is the formats.md shape, binding the box's answer.
     cast_receipt = json.loads(result["castReceipt"])
     assert set(cast_receipt) == {"context", "ballot", "tracking_code", "cast"}
-    assert cast_receipt["context"] == election.context and cast_receipt["tracking_code"] == result["castCode"]
+    assert (
+        cast_receipt["context"] == election.context
+        and cast_receipt["tracking_code"] == result["castCode"]
+    )
     assert cast_receipt["cast"]["ballot_sha256"] == counted.sha256
-    assert set(cast_receipt["cast"]) == {"election", "tracking_code", "log", "ballot_sha256", "status", "received_at", "position"}
+    assert set(cast_receipt["cast"]) == {
+        "election",
+        "tracking_code",
+        "log",
+        "ballot_sha256",
+        "status",
+        "received_at",
+        "position",
+    }
 
     # The inclusion: polled until witnessed, verified in the browser, every check passed.
     inclusion = result["inclusion"]
     assert inclusion["verified"] == "true", inclusion
-    assert inclusion["verdict"] == booth_texts["verified"] and inclusion["status"] == booth_texts["verified"]
+    assert (
+        inclusion["verdict"] == booth_texts["verified"]
+        and inclusion["status"] == booth_texts["verified"]
+    )
     assert inclusion["focus"] == "inclusion-heading"
     assert all(check.startswith("✔") for check in inclusion["checks"]), inclusion["checks"]
     names = [check[2:].split(":")[0] for check in inclusion["checks"]]
-    assert names == ["ledger entry", "leaf hash", "log signature", "tree size", "inclusion proof", "cosignatures"]
+    assert names == [
+        "ledger entry",
+        "leaf hash",
+        "log signature",
+        "tree size",
+        "inclusion proof",
+        "cosignatures",
+    ]
     assert inclusion["anchor"] == booth_texts["no_anchor"]
     index = counted.outbox.entry_index
-    assert inclusion["position"] == f"Position in the ledger: entry {index} of log {election.log_name}."
+    assert (
+        inclusion["position"]
+        == f"Position in the ledger: entry {index} of log {election.log_name}."
+    )
     # The live region said what was happening, in order.
     said = [t for t in result["statusLog"] if t]
-    for expected in ("encrypting", "getting_token", "spoiling", "audited", "casting", "cast", "waiting", "verifying", "verified"):
+    for expected in (
+        "encrypting",
+        "getting_token",
+        "spoiling",
+        "audited",
+        "casting",
+        "cast",
+        "waiting",
+        "verifying",
+        "verified",
+    ):
         assert booth_texts[expected] in said, expected
-    assert said.index(booth_texts["casting"]) < said.index(booth_texts["waiting"]) < said.index(booth_texts["verified"])
+    assert (
+        said.index(booth_texts["casting"])
+        < said.index(booth_texts["waiting"])
+        < said.index(booth_texts["verified"])
+    )
 
     # The complete receipt: the tracking API's ledger receipt verbatim.
     full = json.loads(result["fullReceipt"])
@@ -158,14 +208,23 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
     ledger_receipt = full["ledger_receipt"]
     assert ledger_receipt["index"] == index and "— observer.test" in ledger_receipt["checkpoint"]
     entry = json.loads(base64.b64decode(ledger_receipt["entry"]))
-    assert entry["kind"] == "ballot.cast" and entry["payload"]["tracking_code"] == result["castCode"]
+    assert (
+        entry["kind"] == "ballot.cast" and entry["payload"]["tracking_code"] == result["castCode"]
+    )
 
     # The receipt page verifies it, and the inclusion from the ledger today.
     page = result["verifyPage"]
     assert page["status"] == f"{texts['valid']} {result['castCode']}", page
     assert all(check.startswith("✔") for check in page["checks"] + page["ledgerChecks"]), page
     receipt_checks = [check[2:].split(":")[0] for check in page["checks"]]
-    assert receipt_checks[:6] == ["election context", "ballot encoding", "tracking code", "binding and code", "proofs", "cast"]
+    assert receipt_checks[:6] == [
+        "election context",
+        "ballot encoding",
+        "tracking code",
+        "binding and code",
+        "proofs",
+        "cast",
+    ]
     assert "inclusion proof" in receipt_checks and "cosignatures" in receipt_checks
     assert page["ledgerStatus"] == "counting" and str(index) in page["position"]
     assert page["anchor"] == texts["no_anchor"] and "entries, root" in page["checkpoint"]
@@ -177,7 +236,12 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
     keyboard = result["keyboard"]
     assert keyboard["picked"] == "c-q-o4"
     assert keyboard["encryptFocus"] == "result-heading" and keyboard["castFocus"] == "cast-heading"
-    assert keyboard["inclusion"]["verified"] == "true" and keyboard["inclusion"]["focus"] == "inclusion-heading"
+    assert (
+        keyboard["inclusion"]["verified"] == "true"
+        and keyboard["inclusion"]["focus"] == "inclusion-heading"
+    )
     kb_ballot = CastBallot.objects.get(tracking_code=keyboard["code"])
     assert kb_ballot.counting and kb_ballot.ballot_key_id != counted.ballot_key_id
-    assert json.loads(keyboard["receipt"])["ledger_receipt"]["index"] == kb_ballot.outbox.entry_index
+    assert (
+        json.loads(keyboard["receipt"])["ledger_receipt"]["index"] == kb_ballot.outbox.entry_index
+    )

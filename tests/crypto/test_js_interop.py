@@ -418,4 +418,12 @@ def test_receipt_verification_agrees(ctx: B.ElectionContext, context_json: dict[
     assert replies[with_cast]["ok"] is True
     assert [c["name"] for c in replies[with_cast]["checks"]][-1] == "cast"
     assert all(reply["ok"] is False for reply in replies[2:invalid_end])
-    assert [reply["ok"] for reply in replies[invalid_end:]] == [True, True, False, False, False, False, False]
+    assert [reply["ok"] for reply in replies[invalid_end:]] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
