@@ -82,21 +82,25 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@pytest.mark.usefixtures("synchronous_ledger")
-def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Drive) -> None:
+def voting_setup() -> tuple[Any, dict[str, str]]:
+    """An open election (real ceremony, ledger log) and a citizen with a credential."""
     official = make_user("clerk", Role.OFFICIAL)
     election = open_box("cast-vote", official)
-    official_client = login(official)
-    ada, bo = citizen("ada", official_client), citizen("bo", official_client)
+    return election, citizen("ada", login(official))
+
+
+@pytest.mark.usefixtures("synchronous_ledger")
+def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Drive) -> None:
+    election, ada = voting_setup()
     with translation.override("en"):
         texts, booth_texts = receipt_messages(), booth_messages()
     result = drive(
         "booth_cast.mjs",
+        part="pointer",
         slug=election.slug,
         password=PASSWORD,
         passphrase="a passphrase for the test",
         first=ada,
-        second=bo,
         texts=texts,
     )
     assert page_errors(result["consoleErrors"]) == []
@@ -107,7 +111,7 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
     ballot_record = {r["id"]: r for r in result["recordsAfter"]}[f"ballot:{election.slug}"]
     ballot_key = b64url_decode(ballot_record["publicKey"])
     assert ballot_authorization_is_valid(election, ballot_key, ballot_record["token"])
-    assert EligibilityGrant.objects.filter(election=election).count() == 2
+    assert EligibilityGrant.objects.filter(election=election).count() == 1
 
     # The checked ballot: the audit matched, it was published as spoiled under the same key.
     assert result["audit"]["verdict"] == booth_texts["audit_ok"]
@@ -129,7 +133,7 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
         result["cast"]["code"] == result["castCode"] and result["cast"]["focus"] == "cast-heading"
     )
     assert result["focusAfterEncrypt"] == "result-heading"
-    assert box.turnout(election)["counting"] == 2 and box.turnout(election)["spoiled"] == 1
+    assert box.turnout(election)["counting"] == 1 and box.turnout(election)["spoiled"] == 1
 
     # Every ballot box request went without a cookie; no secret key left the browser.
     box_requests = result["boxRequests"]
@@ -232,16 +236,40 @@ def test_booth_gets_the_token_checks_casts_and_verifies_the_inclusion(drive: Dri
     assert any(check.startswith("✘ cast:") for check in result["forgedChecks"])
     assert result["forgedAlert"] == texts["invalid"]
 
+    # Another device of the same citizen: the server's refusal (409) in a translated alert.
+    refused = result["refused"]
+    assert refused["role"] == "alert" and refused["castHidden"]
+    assert refused["alert"] == f"{booth_texts['not_cast']} {booth_texts['already_issued']}"
+    (logged,) = page_errors(refused["consoleErrors"])
+    assert "/tokens: Failed to load resource" in logged and "status of 409" in logged
+    assert CastBallot.objects.filter(kind=CastBallot.Kind.CAST).count() == 1
+
+
+@pytest.mark.usefixtures("synchronous_ledger")
+def test_booth_cast_flow_with_the_keyboard_only(drive: Drive) -> None:
+    election, bo = voting_setup()
+    with translation.override("en"):
+        verified = booth_messages()["verified"]
+    keyboard = drive(
+        "booth_cast.mjs",
+        part="keyboard",
+        slug=election.slug,
+        password=PASSWORD,
+        passphrase="a passphrase for the test",
+        second=bo,
+    )
+    assert page_errors(keyboard["consoleErrors"]) == []
     # Keyboard only: the radio picked with the arrows, encrypted, cast, verified, downloaded.
-    keyboard = result["keyboard"]
     assert keyboard["picked"] == "c-q-o4"
     assert keyboard["encryptFocus"] == "result-heading" and keyboard["castFocus"] == "cast-heading"
     assert (
         keyboard["inclusion"]["verified"] == "true"
         and keyboard["inclusion"]["focus"] == "inclusion-heading"
     )
+    assert keyboard["inclusion"]["status"] == verified
     kb_ballot = CastBallot.objects.get(tracking_code=keyboard["code"])
-    assert kb_ballot.counting and kb_ballot.ballot_key_id != counted.ballot_key_id
+    assert kb_ballot.counting and kb_ballot.kind == CastBallot.Kind.CAST
+    assert all(r["cookie"] is None for r in keyboard["boxRequests"]) and keyboard["boxRequests"]
     assert (
         json.loads(keyboard["receipt"])["ledger_receipt"]["index"] == kb_ballot.outbox.entry_index
     )

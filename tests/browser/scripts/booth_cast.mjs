@@ -1,8 +1,8 @@
 // The booth's whole cast flow in Chromium. A citizen restores their wallet key, encrypts, checks
 // the encryption (the challenged ballot is published as spoiled), encrypts again, casts (the
 // booth gets the voting token from the wallet module on the way), downloads the receipt, sees
-// the inclusion verified, and checks the complete receipt on the receipt page. A second citizen
-// does the cast flow with the keyboard only.
+// the inclusion verified, and checks the complete receipt on the receipt page; on another device
+// the token is refused (part "pointer"). A second citizen casts with the keyboard only ("keyboard").
 import * as keys from "../../../identity/static/identity/js/wallet_keys.mjs";
 import { downloadText, logIn, main, newSession, openWallet, restoreBackup, walletRecords } from "./lib.mjs";
 
@@ -56,7 +56,8 @@ function watchBoxCookies(context, into) {
   });
 }
 
-await main(async (browser, input, step) => {
+/** The citizen with the mouse: check, cast, verify, receipt page, another device. */
+async function pointerFlow(browser, input, step) {
   const texts = input.texts;
   const statusLog = [];
   const boxRequests = [];
@@ -142,6 +143,50 @@ await main(async (browser, input, step) => {
   const forgedChecks = await page.locator("#receipt-checks li").allTextContents();
   const forgedAlert = (await page.locator("#receipt-error").innerText()).trim();
 
+  step("the first citizen on another device: the token went to the first one");
+  const device = await newSession(browser, input);
+  await logIn(device.page, input.first.username, input.password);
+  await restoreKey(device.page, input.first, input.passphrase);
+  await device.page.goto(`/voting/${input.slug}/booth/`);
+  await device.page.getByLabel("Option 2").check();
+  await device.page.getByRole("button", { name: "Encrypt my ballot" }).click();
+  await device.page.locator("#booth-result").waitFor({ state: "visible" });
+  await device.page.getByRole("button", { name: "Cast this ballot" }).click();
+  await device.page.locator("#booth-error").waitFor({ state: "visible" });
+  const refused = {
+    alert: (await device.page.locator("#booth-error").innerText()).trim(),
+    role: await device.page.locator("#booth-error").getAttribute("role"),
+    castHidden: await device.page.locator("#cast-result").isHidden(),
+    consoleErrors: device.log.consoleErrors,
+  };
+  await device.context.close();
+
+  return {
+    restored,
+    recordsBefore: recordsBefore.map((r) => r.id),
+    recordsAfter,
+    checkedCode,
+    focusAfterEncrypt,
+    audit,
+    castCode,
+    cast,
+    castReceipt,
+    inclusion,
+    fullReceipt,
+    verifyPage,
+    forgedChecks,
+    forgedAlert,
+    refused,
+    statusLog,
+    boxRequests,
+    requests: first.log.requests.map((r) => ({ method: r.method, url: r.url, body: r.body })),
+    consoleErrors: first.log.consoleErrors,
+  };
+}
+
+/** The second citizen, keyboard only: pick, encrypt, cast, see it verified, download. */
+async function keyboardFlow(browser, input, step) {
+  const boxRequests = [];
   step("the second citizen casts with the keyboard only");
   const second = await newSession(browser, input);
   watchBoxCookies(second.context, boxRequests);
@@ -167,24 +212,15 @@ await main(async (browser, input, step) => {
   const kbReceipt = await downloadText(kbDownload);
 
   return {
-    restored,
-    recordsBefore: recordsBefore.map((r) => r.id),
-    recordsAfter,
-    checkedCode,
-    focusAfterEncrypt,
-    audit,
-    castCode,
-    cast,
-    castReceipt,
-    inclusion,
-    fullReceipt,
-    verifyPage,
-    forgedChecks,
-    forgedAlert,
-    statusLog,
+    picked,
+    encryptFocus: kbEncryptFocus,
+    code: kbCode,
+    castFocus: kbCastFocus,
+    inclusion: kbInclusion,
+    receipt: kbReceipt,
     boxRequests,
-    keyboard: { picked, encryptFocus: kbEncryptFocus, code: kbCode, castFocus: kbCastFocus, inclusion: kbInclusion, receipt: kbReceipt },
-    requests: [...first.log.requests, ...second.log.requests].map((r) => ({ method: r.method, url: r.url, body: r.body.slice(0, 20000) })),
-    consoleErrors: [...first.log.consoleErrors, ...second.log.consoleErrors],
+    consoleErrors: second.log.consoleErrors,
   };
-});
+}
+
+await main((browser, input, step) => (input.part === "keyboard" ? keyboardFlow : pointerFlow)(browser, input, step));
