@@ -38,7 +38,8 @@ async function fetchTracked(slug, code) {
   return data;
 }
 
-/** Show the ballot's status today and verify the ledger's current proof; true if it verifies. */
+/** Show the ballot's status today and verify the ledger's current proof: "ok", "pending" (no
+ * witnessed checkpoint holds it yet: nothing is wrong) or "failed". */
 async function checkCurrentInclusion(receipt, trackingCode) {
   $("receipt-ledger").hidden = false;
   const list = $("ledger-checks");
@@ -49,7 +50,7 @@ async function checkCurrentInclusion(receipt, trackingCode) {
   } catch (err) {
     showError(`${text.fetch_failed} ${err.message}`);
     addCheck(list, text.current_proof, false, err.message);
-    return false;
+    return "failed";
   }
   $("ledger-status").textContent = text[`status_${tracked.status}`] ?? tracked.status;
   $("receipt-ledger").dataset.status = tracked.status;
@@ -57,8 +58,7 @@ async function checkCurrentInclusion(receipt, trackingCode) {
   if (!tracked.ledger_receipt || !tracked.witnessed) {
     $("ledger-checkpoint").textContent = text.not_yet;
     $("ledger-anchor").textContent = text.no_anchor;
-    addCheck(list, text.current_proof, false, text.not_yet);
-    return false;
+    return "pending";
   }
   const report = verifyBallotInclusion(tracked.ledger_receipt, {
     kind: "ballot.cast",
@@ -73,7 +73,7 @@ async function checkCurrentInclusion(receipt, trackingCode) {
     ? fill(text.anchor, { chain: anchor.chain_id, tx: anchor.transaction_hash, block: anchor.block_number })
     : text.no_anchor;
   if (!report.ok) showError(text.not_verified);
-  return report.ok;
+  return report.ok ? "ok" : "failed";
 }
 
 form.addEventListener("submit", async (event) => {
@@ -104,7 +104,9 @@ form.addEventListener("submit", async (event) => {
   const title = typeof hash === "string" ? published[hash] : undefined;
   addCheck(list, text.published_check, title !== undefined, title ?? text.not_published);
   let ok = report.ok && title !== undefined;
-  if (ok && Object.hasOwn(receipt, "cast")) ok = await checkCurrentInclusion(receipt, report.trackingCode);
-  status.textContent = ok ? `${text.valid} ${report.trackingCode}` : text.invalid;
+  let inclusion = "ok";
+  if (ok && Object.hasOwn(receipt, "cast")) inclusion = await checkCurrentInclusion(receipt, report.trackingCode);
+  ok = ok && inclusion !== "failed";
+  status.textContent = ok ? `${text.valid} ${report.trackingCode}${inclusion === "pending" ? ` ${text.not_yet}` : ""}` : text.invalid;
   if (!ok && $("receipt-error").hidden) showError(text.invalid);
 });
