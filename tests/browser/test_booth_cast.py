@@ -257,8 +257,13 @@ def test_booth_cast_flow_with_the_keyboard_only(drive: Drive) -> None:
         password=PASSWORD,
         passphrase="a passphrase for the test",
         second=bo,
+        title=election.title,
     )
     assert page_errors(keyboard["consoleErrors"]) == []
+    # The token came from the wallet page first; the booth used it and asked for none.
+    assert keyboard["tokenOutcome"]["isError"] is False
+    assert keyboard["tokenPostsBefore"] == keyboard["tokenPostsAfter"] == 1
+    held = {r["id"]: r for r in keyboard["heldRecords"]}[f"ballot:{election.slug}"]
     # Keyboard only: the radio picked with the arrows, encrypted, cast, verified, downloaded.
     assert keyboard["picked"] == "c-q-o4"
     assert keyboard["encryptFocus"] == "result-heading" and keyboard["castFocus"] == "cast-heading"
@@ -269,6 +274,7 @@ def test_booth_cast_flow_with_the_keyboard_only(drive: Drive) -> None:
     assert keyboard["inclusion"]["status"] == verified
     kb_ballot = CastBallot.objects.get(tracking_code=keyboard["code"])
     assert kb_ballot.counting and kb_ballot.kind == CastBallot.Kind.CAST
+    assert kb_ballot.ballot_key.public_key == held["publicKey"] and kb_ballot.token == held["token"]
     assert all(r["cookie"] is None for r in keyboard["boxRequests"]) and keyboard["boxRequests"]
     assert (
         json.loads(keyboard["receipt"])["ledger_receipt"]["index"] == kb_ballot.outbox.entry_index

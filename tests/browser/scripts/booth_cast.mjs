@@ -4,7 +4,7 @@
 // the inclusion verified, and checks the complete receipt on the receipt page; on another device
 // the token is refused (part "pointer"). A second citizen casts with the keyboard only ("keyboard").
 import * as keys from "../../../identity/static/identity/js/wallet_keys.mjs";
-import { downloadText, logIn, main, newSession, openWallet, restoreBackup, walletRecords } from "./lib.mjs";
+import { downloadText, logIn, main, newSession, openWallet, restoreBackup, walletOutcome, walletRecords, walletTexts } from "./lib.mjs";
 
 const BACKUP_ITERATIONS = 100000; // the lowest the wallet accepts: keeps the test quick
 
@@ -193,6 +193,12 @@ async function keyboardFlow(browser, input, step) {
   const kb = second.page;
   await logIn(kb, input.second.username, input.password);
   await restoreKey(kb, input.second, input.passphrase);
+  // This citizen got the token on the wallet page beforehand: the booth must use that one.
+  const walletText = await walletTexts(kb);
+  await kb.getByRole("button", { name: `Get my voting token for ${input.title}` }).press("Enter");
+  const tokenOutcome = await walletOutcome(kb, walletText.tokenDone);
+  const heldRecords = await walletRecords(kb);
+  const tokenPostsBefore = second.log.requests.filter((r) => r.url.endsWith("/tokens")).length;
   await kb.goto(`/voting/${input.slug}/booth/`);
   await tabTo(kb, "#c-q-o0");
   for (let i = 0; i < 4; i++) await kb.keyboard.press("ArrowDown");
@@ -212,6 +218,10 @@ async function keyboardFlow(browser, input, step) {
   const kbReceipt = await downloadText(kbDownload);
 
   return {
+    tokenOutcome,
+    heldRecords,
+    tokenPostsBefore,
+    tokenPostsAfter: second.log.requests.filter((r) => r.url.endsWith("/tokens")).length,
     picked,
     encryptFocus: kbEncryptFocus,
     code: kbCode,
