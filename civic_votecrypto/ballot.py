@@ -12,10 +12,13 @@ lets the JavaScript twin reproduce Python ballots byte for byte from the test ve
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import rfc8785
 
 from . import group
 from .batch import BatchVerifier, Weigher
@@ -595,6 +598,7 @@ def decode_ballot(obj: Any) -> EncryptedBallot:
 
 # -- receipts ---------------------------------------------------------------------------------
 RECEIPT_KEYS = frozenset({"context", "ballot"})
+RECEIPT_OPTIONAL_KEYS = frozenset({"tracking_code", "cast", "ledger_receipt"})
 ReceiptCheck = tuple[str, bool, str]
 """(check name, passed, detail): one line of a receipt report, as JavaScript's verifyReceipt."""
 
@@ -621,10 +625,11 @@ def verify_receipt(receipt: Any) -> list[ReceiptCheck]:
     """Check a voter's receipt (docs/protocol.md §7.7) as a list of named checks; never raises
     on bad input. The receipt is valid iff the list is non-empty and every check passed."""
     checks: list[ReceiptCheck] = []
-    if not isinstance(receipt, Mapping) or not RECEIPT_KEYS <= set(receipt) <= RECEIPT_KEYS | {
-        "tracking_code"
-    }:
-        detail = "a receipt is an object with the keys context, ballot and optionally tracking_code"
+    if (
+        not isinstance(receipt, Mapping)
+        or not RECEIPT_KEYS <= set(receipt) <= RECEIPT_KEYS | RECEIPT_OPTIONAL_KEYS
+    ):
+        detail = "a receipt is an object with the keys context, ballot and optionally tracking_code, cast, ledger_receipt"
         return [("receipt", False, f"EncodingError: {detail}")]
     parsed: dict[str, Any] = {}
 
@@ -660,9 +665,55 @@ def verify_receipt(receipt: Any) -> list[ReceiptCheck]:
 
     if "tracking_code" in receipt:
         _attempt(checks, "tracking code", tracking)
-    if _attempt(checks, "binding and code", binding):
-        _attempt(checks, "proofs", proofs)
+    if not _attempt(checks, "binding and code", binding):
+        return checks
+    _attempt(checks, "proofs", proofs)
+    if "cast" not in receipt:
+        if "ledger_receipt" in receipt:
+            checks.append(
+                ("cast", False, "EncodingError: a ledger_receipt comes with the cast answer")
+            )
+        return checks
+    _attempt(
+        checks,
+        "cast",
+        lambda: _check_cast(
+            receipt["cast"], ballot.tracking_code, ballot_sha256(receipt["ballot"])
+        ),
+    )
+    # The ledger_receipt's checks are the transparency log's (civic_votecrypto stays independent
+    # of civic_tlog): `python -m civic_observer check-receipt` runs them, as the browser does.
     return checks
+
+
+def ballot_sha256(ballot_json: Any) -> str:
+    """hex SHA-256 of the ballot's RFC 8785 bytes: what the ballot box and the log name it by."""
+    return hashlib.sha256(rfc8785.dumps(ballot_json)).hexdigest()
+
+
+def _check_cast(cast: Any, tracking_code: str, sha: str) -> str:
+    """The box's answer (POST /ballots) names this ballot: its code and its SHA-256."""
+    if (
+        not isinstance(cast, Mapping)
+        or not isinstance(cast.get("election"), str)
+        or not isinstance(cast.get("ballot_sha256"), str)
+    ):
+        raise EncodingError(
+            "cast must be the ballot box's answer {election, tracking_code, log, ballot_sha256, status, received_at, position}"
+        )
+    if cast.get("tracking_code") != tracking_code:
+        raise BallotError(
+            f"the box's answer is for {cast.get('tracking_code')}, the ballot's code is {tracking_code}"
+        )
+    if cast["ballot_sha256"] != sha:
+        raise BallotError("the box's answer names another ballot (ballot_sha256)")
+    position = cast.get("position")
+    where = (
+        f", entry {position.get('index')} of {cast.get('log')}"
+        if isinstance(position, Mapping)
+        else ""
+    )
+    return f"cast in {cast['election']} at {cast.get('received_at')}{where}"
 
 
 def receipt_ok(checks: Sequence[ReceiptCheck]) -> bool:

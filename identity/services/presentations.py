@@ -131,5 +131,30 @@ def redeem_residency_presentation(
 def residency_district(user: AbstractBaseUser) -> str | None:
     """The district of the citizen's usable residency credential (None without one): what the
     elections list filters on. Only the district leaves identity, never the claim."""
-    credential = credential_selectors.usable_credential(user) if getattr(user, "is_authenticated", False) else None
+    credential = (
+        credential_selectors.usable_credential(user)
+        if getattr(user, "is_authenticated", False)
+        else None
+    )
     return credential.district if credential is not None else None
+
+
+@dataclass(frozen=True)
+class WalletState:
+    """What a page needs so the browser wallet can present the residency credential: the DID
+    bound to the account (the wallet checks it holds that key) and the usable credential."""
+
+    did: str | None
+    credential_id: int | None
+
+
+def wallet_state(user: AbstractBaseUser) -> WalletState:
+    """The citizen's current DID and usable residency credential (None each when missing)."""
+    if not getattr(user, "is_authenticated", False):
+        return WalletState(None, None)
+    current = did_selectors.current_did(user)
+    credential = credential_selectors.usable_credential(user)
+    return WalletState(
+        current.did if current is not None else None,
+        credential.pk if credential is not None else None,
+    )

@@ -394,8 +394,36 @@ def test_receipt_verification_agrees(ctx: B.ElectionContext, context_json: dict[
         None,
         [],
     ]  # fmt: skip
+    invalid_end = len(receipts)
+    # The extended receipt (protocol §7.7): the ballot box's answer binds code and SHA-256.
+    cast = {
+        "election": "e1", "tracking_code": ballot.tracking_code, "log": "election-1",
+        "ballot_sha256": B.ballot_sha256(good["ballot"]), "status": "counting",
+        "received_at": "2026-12-03T12:00:00+00:00", "position": {"index": 4},
+    }  # fmt: skip
+    receipts += [
+        {**good, "cast": cast},
+        {**good, "cast": {**cast, "position": None}},
+        {**good, "cast": {**cast, "ballot_sha256": "00" * 32}},
+        {**good, "cast": {**cast, "tracking_code": "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"}},
+        {**good, "cast": "yes"},
+        {**good, "ledger_receipt": {}},
+        {**good, "cast": cast, "extra": 1},
+    ]
     replies = run_js([{"op": "receipt", "receipt": r} for r in receipts])
     for receipt, reply in zip(receipts, replies, strict=True):
         assert _js_report(reply) == _python_report(receipt), receipt
     assert replies[0]["ok"] is True and replies[0]["trackingCode"] == ballot.tracking_code
-    assert all(reply["ok"] is False for reply in replies[2:])
+    with_cast = receipts.index({**good, "cast": cast})
+    assert replies[with_cast]["ok"] is True
+    assert [c["name"] for c in replies[with_cast]["checks"]][-1] == "cast"
+    assert all(reply["ok"] is False for reply in replies[2:invalid_end])
+    assert [reply["ok"] for reply in replies[invalid_end:]] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]

@@ -5,8 +5,9 @@ import { test } from "node:test";
 import { ElectionContext, decodeBallot, encryptBallot, verifyBallot } from "../../voting/static/voting/js/ballot.mjs";
 import { bytesToHex, hexToBytes } from "../../voting/static/voting/js/encoding.mjs";
 import { handleBoothMessage, runInPage } from "../../voting/static/voting/js/booth_worker.mjs";
-import { verifyReceipt } from "../../voting/static/voting/js/receipt.mjs";
+import { ballotSha256, verifyReceipt } from "../../voting/static/voting/js/receipt.mjs";
 import { clone, flipHexBit, sortedJson } from "./tools/crypto_support.mjs";
+import { buildReceipt } from "./tools/ledger_receipt.mjs";
 import { SMALL_CHOICES, SMALL_CONTEXT_JSON, SMALL_MANIFEST, smallContext } from "./tools/small_election.mjs";
 
 const ctx = smallContext();
@@ -139,6 +140,47 @@ test("receipt verification: named checks pass for a good receipt and fail precis
   assert.deepEqual(failing({ ...receipt, context: { ...SMALL_CONTEXT_JSON, manifest: {} } }), ["election context"]);
   assert.equal(verifyReceipt(null).ok, false);
   assert.equal(verifyReceipt({}).ok, false);
+});
+
+test("an extended receipt (cast, ledger_receipt) binds the box's answer and the ledger entry to the ballot", () => {
+  const ballot = encryptBallot(ctx, "receipt-2", SMALL_CHOICES, new Uint8Array(32).fill(4));
+  const json = ballot.toJSON();
+  const sha = ballotSha256(json);
+  assert.match(sha, /^[0-9a-f]{64}$/);
+  const reversed = (v) =>
+    Array.isArray(v) ? v.map(reversed) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+  assert.equal(sha, ballotSha256(reversed(json))); // RFC 8785: key order is irrelevant
+  const cast = {
+    election: "e1", tracking_code: ballot.trackingCode, log: "election-1", ballot_sha256: sha,
+    status: "counting", received_at: "2026-12-03T12:00:00+00:00", position: { index: 4 },
+  };
+  const ledger = buildReceipt({ ballot: { election: "e1", trackingCode: ballot.trackingCode, sha } });
+  const base = { context: SMALL_CONTEXT_JSON, ballot: json, tracking_code: ballot.trackingCode };
+  const names = (r) => verifyReceipt(r).checks.map((c) => c.name);
+  const failing = (r) => verifyReceipt(r).checks.filter((c) => !c.ok).map((c) => c.name);
+
+  const withCast = verifyReceipt({ ...base, cast });
+  assert.equal(withCast.ok, true, JSON.stringify(withCast.checks));
+  assert.deepEqual(names({ ...base, cast }), ["election context", "ballot encoding", "tracking code", "binding and code", "proofs", "cast"]);
+  const full = verifyReceipt({ ...base, cast, ledger_receipt: ledger });
+  assert.equal(full.ok, true, JSON.stringify(full.checks));
+  assert.deepEqual(full.checks.slice(5).map((c) => c.name), [
+    "cast", "ledger entry", "leaf hash", "log signature", "tree size", "inclusion proof", "cosignatures",
+    "anchor hash", "anchored checkpoint", "anchor consistency",
+  ]);
+
+  assert.deepEqual(failing({ ...base, cast: { ...cast, ballot_sha256: "00".repeat(32) } }), ["cast"]);
+  assert.deepEqual(failing({ ...base, cast: { ...cast, tracking_code: "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA" } }), ["cast"]);
+  assert.deepEqual(failing({ ...base, cast: "yes" }), ["cast"]);
+  assert.deepEqual(failing({ ...base, ledger_receipt: ledger }), ["cast"]); // a ledger receipt needs the cast answer
+  const otherBallot = buildReceipt({ ballot: { election: "e1", trackingCode: ballot.trackingCode, sha: "11".repeat(32) } });
+  assert.deepEqual(failing({ ...base, cast, ledger_receipt: otherBallot }), ["ledger entry"]);
+  const otherElection = buildReceipt({ ballot: { election: "e2", trackingCode: ballot.trackingCode, sha } });
+  assert.deepEqual(failing({ ...base, cast, ledger_receipt: otherElection }), ["ledger entry"]);
+  const flipped = { ...ledger, inclusion_proof: ledger.inclusion_proof.map((p, i) => (i === 0 ? flipHexBit(p, 0) : p)) };
+  assert.deepEqual(failing({ ...base, cast, ledger_receipt: flipped }), ["inclusion proof"]);
+  assert.deepEqual(failing({ ...base, cast, ledger_receipt: null }), ["ledger receipt"]);
+  assert.deepEqual(names({ ...base, cast, extra: 1 }), ["receipt"]);
 });
 
 test("browser modules import only each other and exported @noble subpaths (the import map's prefixes)", async () => {

@@ -94,3 +94,16 @@ test("token message binds the election and the ballot key", () => {
   assert.notDeepEqual(tokenMessage("a", k), tokenMessage("b", k));
   assert.notDeepEqual(tokenMessage("a", k), tokenMessage("a", generateDidKey().publicKey));
 });
+
+test("the ballot key signs context || 0x00 || slug || 0x00 || RFC8785(document) (protocol §13.2)", async () => {
+  const { CAST_CONTEXT, SPOIL_CONTEXT, ballotKeyMessage, signWithBallotKey, generateBallotKey } = await import(
+    "../../identity/static/identity/js/wallet_keys.mjs"
+  );
+  const message = ballotKeyMessage(CAST_CONTEXT, "park-vote", { b: [1, "x"], a: null });
+  assert.equal(new TextDecoder().decode(message), 'civic/cast/v1\u0000park-vote\u0000{"a":null,"b":[1,"x"]}');
+  const key = generateBallotKey();
+  const signature = base64urlToBytes(signWithBallotKey(key.secretKey, SPOIL_CONTEXT, "park-vote", { a: 1 }));
+  assert.ok(ed25519.verify(signature, ballotKeyMessage(SPOIL_CONTEXT, "park-vote", { a: 1 }), key.publicKey));
+  assert.ok(!ed25519.verify(signature, ballotKeyMessage(CAST_CONTEXT, "park-vote", { a: 1 }), key.publicKey));
+  assert.ok(!ed25519.verify(signature, ballotKeyMessage(SPOIL_CONTEXT, "other-vote", { a: 1 }), key.publicKey));
+});

@@ -19,6 +19,7 @@ from civic_votecrypto.election import election_from_manifest
 from civic_votecrypto.errors import CryptoError
 from civic_votecrypto.manifest import Manifest
 from ledger.models import OutboxEntry
+from tests.identity.support_identity import login, make_resident
 from tests.support import REPO_ROOT
 from voting.demo import DEMO_MANIFEST, seed_demo_election
 from voting.errors import ElectionStateError
@@ -113,6 +114,48 @@ def test_booth_page_lists_every_option_with_a_label(client: Client, official: Ab
             assert f'<label for="c-{contest["id"]}-{option["id"]}"' in html
     assert client.get("/voting/").status_code == 200
     assert election.title in client.get("/voting/").content.decode()
+
+
+def booth_config(html: str) -> dict:
+    marker = '<script id="booth-config" type="application/json">'
+    start = html.index(marker) + len(marker)
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_booth_tells_its_script_where_to_cast_and_where_the_token_comes_from(
+    client: Client, official: AbstractUser
+) -> None:
+    election = seed_demo_election(official)
+    anonymous = booth_config(client.get(f"/voting/{election.slug}/booth/").content.decode())
+    assert anonymous == {
+        "slug": election.slug,
+        "ballotsUrl": f"/api/voting/elections/{election.slug}/ballots",
+        "spoiledUrl": f"/api/voting/elections/{election.slug}/ballots/spoiled",
+        "open": True,
+        "token": None,
+        "boundDid": None,
+        "verifyUrl": "/voting/verify/",
+    }
+    resident = make_resident("ines", "north", login(official))
+    response = resident.client.get(f"/voting/{election.slug}/booth/")
+    assert "csrftoken" in response.cookies  # the token request is a session POST
+    config = booth_config(response.content.decode())
+    assert config["boundDid"] == resident.wallet.did
+    assert config["token"] == {
+        "slug": election.slug,
+        "keyUrl": f"/api/voting/elections/{election.slug}/eligibility-key",
+        "challengeUrl": f"/api/voting/elections/{election.slug}/token-challenge",
+        "tokenUrl": f"/api/voting/elections/{election.slug}/tokens",
+        "credentialUrl": f"/api/identity/credentials/{resident.credential_pk}",
+    }
+    # A citizen without a credential gets the URLs but none to present: the booth says why.
+    bare = create_user_with_role(
+        username="noone", email="noone@city.example", password="a long passphrase 42", role=Role.CITIZEN
+    )
+    other = Client()
+    other.force_login(bare)
+    config = booth_config(other.get(f"/voting/{election.slug}/booth/").content.decode())
+    assert config["token"]["credentialUrl"] == "" and config["boundDid"] is None
 
 
 def test_draft_and_unknown_elections_have_no_booth(client: Client, official: AbstractUser) -> None:

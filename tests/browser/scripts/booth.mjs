@@ -33,7 +33,7 @@ await main(async (browser, input, step) => {
   const receipt = await downloadText(download);
 
   step("audit the ballot");
-  await page.getByRole("button", { name: "Audit this ballot" }).click();
+  await page.getByRole("button", { name: "Check this encryption" }).click();
   await page.locator("#audit-result").waitFor({ state: "visible" });
   const auditVerdict = await page.locator("#audit-verdict").textContent();
   const auditRows = await page.locator("#audit-rows tr").evaluateAll((rows) => rows.map((row) => Array.from(row.cells, (c) => c.textContent)));

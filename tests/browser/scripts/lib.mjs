@@ -20,15 +20,17 @@ export async function main(scenario) {
   };
   const browser = await chromium.connect(input.wsEndpoint);
   let exitCode = 0;
+  let output;
   try {
-    const result = await scenario(browser, input, step);
-    process.stdout.write(JSON.stringify(result));
+    output = JSON.stringify(await scenario(browser, input, step));
   } catch (err) {
     exitCode = 1;
-    process.stdout.write(JSON.stringify({ error: String(err?.stack ?? err), step: current }));
+    output = JSON.stringify({ error: String(err?.stack ?? err), step: current });
   } finally {
     await browser.close().catch(() => {});
   }
+  // A pipe takes 64 KiB at once: wait until all of it is written before exiting.
+  await new Promise((resolve) => process.stdout.write(output, resolve));
   process.exit(exitCode);
 }
 

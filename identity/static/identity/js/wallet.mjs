@@ -3,8 +3,9 @@
 // the server conversations in wallet_flows.mjs; this module only wires them to the page.
 
 import * as keys from "./wallet_keys.mjs";
-import { createAndBindDid, makeApi, requestEligibilityToken } from "./wallet_flows.mjs";
-import { allRecords, getRecord, putRecord, putRecordUnless, putRecords } from "./wallet_store.mjs";
+import { createAndBindDid, makeApi } from "./wallet_flows.mjs";
+import { allRecords, getRecord, putRecord, putRecords } from "./wallet_store.mjs";
+import { WalletTokenError, ensureEligibilityToken } from "./wallet_tokens.mjs";
 
 const root = document.getElementById("wallet");
 const statusBox = document.getElementById("wallet-status");
@@ -104,34 +105,16 @@ async function importBackup(event) {
   });
 }
 
-/** Raised by saveBallot when this browser already holds the election's token. */
-class TokenAlreadyHeld extends Error {}
-
-/**
- * Keep a ballot record, but never overwrite one that carries a token: another tab (or a page
- * loaded before the token came) would otherwise replace the voter's only token with a bare key.
- */
-async function saveBallot(record) {
-  if (!(await putRecordUnless(record, (held) => Boolean(held?.token)))) {
-    throw new TokenAlreadyHeld();
-  }
-}
-
 async function getToken(button) {
   await guarded(button, async () => {
-    const didRecord = await getRecord("did");
-    if (!didRecord || didRecord.did !== root.dataset.boundDid) throw new Error(text.mismatch);
-    if (!button.dataset.credentialUrl) throw new Error(text.noCredential);
     try {
-      await requestEligibilityToken(api, { ...button.dataset }, didRecord, saveBallot);
+      await ensureEligibilityToken(api, { ...button.dataset }, root.dataset.boundDid);
     } catch (err) {
-      if (err instanceof TokenAlreadyHeld) {
-        // Nothing was sent: this browser already holds its token for this election.
-      } else if (err.code === "token_already_issued") {
-        throw new Error(text.alreadyIssued);
-      } else {
-        throw err;
+      if (err instanceof WalletTokenError) {
+        throw new Error(err.code === "no_credential" ? text.noCredential : text.mismatch);
       }
+      if (err.code === "token_already_issued") throw new Error(text.alreadyIssued);
+      throw err;
     }
     button.replaceWith(document.createTextNode(text.tokenDone));
     say(text.tokenDone);

@@ -187,6 +187,21 @@ export function generateBallotKey() {
   return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
 }
 
+/** What a ballot key signs at the ballot box (docs/protocol.md §13.2, §13.3). */
+export const CAST_CONTEXT = "civic/cast/v1";
+export const SPOIL_CONTEXT = "civic/spoil/v1";
+
+/** `context || 0x00 || UTF-8(slug) || 0x00 || RFC8785(document)`: the ballot box's signed message. */
+export function ballotKeyMessage(context, electionSlug, document) {
+  const zero = Uint8Array.of(0);
+  return concatBytes(encoder.encode(context), zero, encoder.encode(electionSlug), zero, encoder.encode(canonicalize(document)));
+}
+
+/** base64url Ed25519 signature of the ballot key over a cast (or spoil) message. */
+export function signWithBallotKey(secretKey, context, electionSlug, document) {
+  return bytesToBase64url(ed25519.sign(ballotKeyMessage(context, electionSlug, document), secretKey));
+}
+
 // ---- encrypted backup ----------------------------------------------------------------------
 
 async function deriveKey(passphrase, salt, iterations) {

@@ -2,15 +2,28 @@
 // ballot is well formed, bound to this election, carries the code they were shown, and that
 // every range and limit proof holds (the same checks as Python's verify_ballot).
 //
-// Receipt (protocol §7.7, docs/schemas/ballot-receipt.json): exactly
-//   {context: <context message §7.6>, ballot: <encrypted ballot>, tracking_code?: "XXXX-…"}
+// Receipt (protocol §7.7, docs/schemas/ballot-receipt.json):
+//   {context: <context message §7.6>, ballot: <encrypted ballot>, tracking_code?: "XXXX-…",
+//    cast?: <the answer of POST /ballots>, ledger_receipt?: <GET /ballots/<code>'s ledger_receipt>}
 // The report lists named checks; it never throws on bad input. Python's twin is
-// civic_votecrypto.ballot.verify_receipt (same check names, same verdicts).
+// civic_votecrypto.ballot.verify_receipt (same check names, same verdicts, up to "cast");
+// the ledger_receipt checks are inclusion.mjs's, the twin of `civic_observer check-receipt`.
+
+import { sha256 } from "@noble/hashes/sha2.js";
 
 import { ElectionContext, checkStructure, decodeBallot, verifyBallot } from "./ballot.mjs";
-import { bytesToHex } from "./encoding.mjs";
-import { BallotError, CryptoError } from "./errors.mjs";
+import { bytesToHex, utf8 } from "./encoding.mjs";
+import { BallotError, CryptoError, EncodingError } from "./errors.mjs";
+import { verifyBallotInclusion } from "./inclusion.mjs";
 import { isPlainObject } from "./json.mjs";
+import { canonicalJson } from "./manifest.mjs";
+
+export const RECEIPT_KEYS = Object.freeze(["context", "ballot", "tracking_code", "cast", "ledger_receipt"]);
+
+/** hex SHA-256 of the ballot's RFC 8785 bytes: the `ballot_sha256` the box and the log name it by. */
+export function ballotSha256(ballotJson) {
+  return bytesToHex(sha256(utf8(canonicalJson(ballotJson))));
+}
 
 function attempt(checks, name, fn) {
   try {
@@ -35,9 +48,9 @@ export function verifyReceipt(receipt, { onProgress = null } = {}) {
     isPlainObject(receipt) &&
     Object.hasOwn(receipt, "context") &&
     Object.hasOwn(receipt, "ballot") &&
-    keys.every((k) => k === "context" || k === "ballot" || k === "tracking_code");
+    keys.every((k) => RECEIPT_KEYS.includes(k));
   if (!shapeOk) {
-    const detail = "a receipt is an object with the keys context, ballot and optionally tracking_code";
+    const detail = "a receipt is an object with the keys context, ballot and optionally tracking_code, cast, ledger_receipt";
     checks.push({ name: "receipt", ok: false, detail: `EncodingError: ${detail}` });
     return report();
   }
@@ -65,5 +78,34 @@ export function verifyReceipt(receipt, { onProgress = null } = {}) {
     const count = ballot.contests.reduce((acc, c) => acc + c.selections.length + 1, 0);
     return `${count} range and limit proofs hold`;
   });
+  if (!Object.hasOwn(receipt, "cast")) {
+    if (Object.hasOwn(receipt, "ledger_receipt")) {
+      checks.push({ name: "cast", ok: false, detail: "EncodingError: a ledger_receipt comes with the cast answer" });
+    }
+    return report();
+  }
+  const sha = ballotSha256(receipt.ballot);
+  const cast = receipt.cast;
+  if (!attempt(checks, "cast", () => checkCast(cast, ballot.trackingCode, sha))) return report();
+  if (Object.hasOwn(receipt, "ledger_receipt")) {
+    const inclusion = verifyBallotInclusion(receipt.ledger_receipt, {
+      kind: "ballot.cast",
+      trackingCode: ballot.trackingCode,
+      ballotSha256: sha,
+      election: cast.election,
+    });
+    checks.push(...inclusion.checks);
+  }
   return report();
+}
+
+/** The box's answer names this ballot: its tracking code and the SHA-256 of its RFC 8785 bytes. */
+function checkCast(cast, trackingCode, sha) {
+  if (!isPlainObject(cast) || typeof cast.election !== "string" || typeof cast.ballot_sha256 !== "string") {
+    throw new EncodingError("cast must be the ballot box's answer {election, tracking_code, log, ballot_sha256, status, received_at, position}");
+  }
+  if (cast.tracking_code !== trackingCode) throw new BallotError(`the box's answer is for ${cast.tracking_code}, the ballot's code is ${trackingCode}`);
+  if (cast.ballot_sha256 !== sha) throw new BallotError("the box's answer names another ballot (ballot_sha256)");
+  const where = isPlainObject(cast.position) ? `, entry ${cast.position.index} of ${cast.log}` : "";
+  return `cast in ${cast.election} at ${cast.received_at}${where}`;
 }
