@@ -12,10 +12,13 @@ lets the JavaScript twin reproduce Python ballots byte for byte from the test ve
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import rfc8785
 
 from . import group
 from .batch import BatchVerifier, Weigher
@@ -588,6 +591,10 @@ def decode_ballot(obj: Any) -> EncryptedBallot:
 
 # -- receipts ---------------------------------------------------------------------------------
 RECEIPT_KEYS = frozenset({"context", "ballot"})
+RECEIPT_OPTIONAL_KEYS = frozenset({"tracking_code", "cast", "ledger_receipt"})
+"""``cast``: the box's answer to the cast (§13.4); ``ledger_receipt``: the ledger receipt of the
+ballot's log entry. The ledger part is checked by civic_observer (Merkle proof, signatures);
+here only the ``cast`` binding."""
 ReceiptCheck = tuple[str, bool, str]
 """(check name, passed, detail): one line of a receipt report, as JavaScript's verifyReceipt."""
 
@@ -614,10 +621,14 @@ def verify_receipt(receipt: Any) -> list[ReceiptCheck]:
     """Check a voter's receipt (docs/protocol.md §7.7) as a list of named checks; never raises
     on bad input. The receipt is valid iff the list is non-empty and every check passed."""
     checks: list[ReceiptCheck] = []
-    if not isinstance(receipt, Mapping) or not RECEIPT_KEYS <= set(receipt) <= RECEIPT_KEYS | {
-        "tracking_code"
-    }:
-        detail = "a receipt is an object with the keys context, ballot and optionally tracking_code"
+    if (
+        not isinstance(receipt, Mapping)
+        or not RECEIPT_KEYS <= set(receipt) <= RECEIPT_KEYS | RECEIPT_OPTIONAL_KEYS
+    ):
+        detail = (
+            "a receipt is an object with the keys context, ballot and optionally tracking_code, "
+            "cast and ledger_receipt"
+        )
         return [("receipt", False, f"EncodingError: {detail}")]
     parsed: dict[str, Any] = {}
 
@@ -651,11 +662,37 @@ def verify_receipt(receipt: Any) -> list[ReceiptCheck]:
         count = sum(len(c.selections) + 1 for c in ballot.contests)
         return f"{count} range and limit proofs hold"
 
+    def cast() -> str:
+        answer = receipt["cast"]
+        if not isinstance(answer, Mapping):
+            raise EncodingError("cast must be the ballot box's answer object")
+        shown, digest = answer.get("tracking_code"), answer.get("ballot_sha256")
+        if shown != ballot.tracking_code:
+            raise BallotError(
+                f"the box answered for {shown!r}, the ballot's code is {ballot.tracking_code}"
+            )
+        computed = ballot_sha256(receipt["ballot"])
+        if digest != computed:
+            raise BallotError(
+                f"the box answered ballot_sha256 {digest!r}, SHA-256(RFC8785(ballot)) = {computed}"
+            )
+        return f"the box received this ballot: SHA-256 {computed}"
+
     if "tracking_code" in receipt:
         _attempt(checks, "tracking code", tracking)
+    if "cast" in receipt:
+        _attempt(checks, "cast receipt", cast)
     if _attempt(checks, "binding and code", binding):
         _attempt(checks, "proofs", proofs)
     return checks
+
+
+def ballot_sha256(ballot_json: Any) -> str:
+    """Hex SHA-256 of the ballot's RFC 8785 bytes: the ``ballot_sha256`` the box logs and answers."""
+    try:
+        return hashlib.sha256(rfc8785.dumps(ballot_json)).hexdigest()
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise EncodingError(f"the ballot is not canonicalizable JSON: {exc}") from exc
 
 
 def receipt_ok(checks: Sequence[ReceiptCheck]) -> bool:
