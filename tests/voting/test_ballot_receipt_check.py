@@ -18,6 +18,7 @@ from civic_tlog import note
 from ledger import sequencer
 from ledger import services as ledger_services
 from ledger.models import Log
+from tests.crypto.test_vectors import schema_validator
 from tests.identity.support_identity import identity_settings, login, make_user  # noqa: F401
 from tests.voting.ballot_box_support import (
     box_settings,  # noqa: F401
@@ -104,6 +105,7 @@ def test_receipts_from_the_ballot_box_pass_check_receipt(
     log_key = Log.objects.get(name=city.log_name).verifier_key  # as an observer pins it
 
     receipt = booth_receipt(client, city, cast.to_json(), answer)
+    schema_validator("ballot-receipt.json").validate(receipt)  # docs/schemas: the booth's file
     assert check(tmp_path, receipt, "--observer-key", observer_key, "--log-key", log_key) == 0, (
         capsys.readouterr()
     )
