@@ -210,6 +210,11 @@ def _by_district(election: Election, counts: dict[str | None, tuple[int, int, in
     return [{"district": d, **_figures(*counts.get(d, (0, 0, 0)))} for d in districts]
 
 
+def counting_ballots(election: Election) -> int:
+    """Ballot keys with a current ballot (one count on the partial index ``counting``)."""
+    return CastBallot.objects.filter(election=election, counting=True).count()
+
+
 def turnout(election: Election) -> dict[str, Any]:
     """Ballots that count (one per ballot key, the last cast), from the box, in all and per
     district: a ballot's district is its token key's (the box has nothing else to go by), and

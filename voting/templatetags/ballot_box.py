@@ -16,7 +16,7 @@ register = template.Library()
 @register.filter
 def counting_ballots(election: Election) -> int:
     """Ballot keys with a current ballot in this election (one query on a partial index)."""
-    return ballot_box.turnout(election)["counting"]
+    return ballot_box.counting_ballots(election)
 
 
 @register.simple_tag
