@@ -231,3 +231,16 @@ def test_the_list_and_the_booth_show_turnout_per_district(
     booth = official_client.get(f"/voting/{city.slug}/booth/").content.decode()
     assert 'id="booth-turnout"' in booth and "1 ballot counts so far." in booth
     assert '<li data-district="south">south: 1 ballot</li>' in booth
+
+
+def test_a_district_without_a_key_is_refused_and_the_key_set_stays_fixed(
+    city: Any, official_client: Client, settings: Any
+) -> None:
+    """Districts added to CIVIC_DISTRICTS after the keys were made get no key in this election."""
+    settings.CIVIC_DISTRICTS = ["north", "south", "east"]
+    resident = make_resident("erin", "east", official_client)
+    assert [k["district"] for k in keys_of(city.slug)["keys"]] == ["north", "south"]
+    response, *_ = request_token(resident, city.slug, pick_key(city.slug, "north"))
+    assert response.status_code == 403, response.content
+    assert "no eligibility key for the district east" in json.dumps(response.json()["detail"])
+    assert not EligibilityGrant.objects.exists()
