@@ -129,6 +129,8 @@ async function getToken(button) {
         // Nothing was sent: this browser already holds its token for this election.
       } else if (err.code === "token_already_issued") {
         throw new Error(text.alreadyIssued);
+      } else if (err.code === "no_district_key") {
+        throw new Error(text.noDistrictKey);
       } else {
         throw err;
       }

@@ -55,7 +55,11 @@ export function pickEligibilityKey(published, credential) {
   if (list.length === 1) return list[0];
   const district = credential?.credentialSubject?.district;
   const found = list.find((k) => k.district === district);
-  if (!found) throw new Error(`no eligibility key for the district ${district}`);
+  if (!found) {
+    const error = new Error(`no eligibility key for the district ${district}`);
+    error.code = "no_district_key"; // the page shows its translated text for this code
+    throw error;
+  }
   return found;
 }
 
