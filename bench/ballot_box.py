@@ -135,7 +135,7 @@ def prepare(voters: int) -> list[bytes]:
     lifecycle.complete_ceremony(election)
     election = elections.open_election(election)
     election.refresh_from_db()
-    key_row = eligibility.ensure_election_key(election)
+    key_row = eligibility.ensure_election_keys(election)[0]
     private = eligibility.unseal_private_key(key_row)
     public = private.public_key()
     ctx = crypto_context(election)

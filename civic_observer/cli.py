@@ -12,20 +12,26 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import quote, urlparse
 
 from civic_observer import anchors
+from civic_observer.ballot_receipt import check_ballot_receipt, election_of, is_ballot_receipt
 from civic_observer.follower import follow
-from civic_observer.receipt import ReceiptFormatError, parse_receipt, verify_receipt
+from civic_observer.receipt import ReceiptFormatError, ReceiptReport, parse_receipt, verify_receipt
 from civic_observer.state import StateError, init_state, resolve_state_dir
 from civic_tlog import note
 from civic_votecrypto import strict_json
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2  # 3 (server trouble) comes from follower.follow
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3  # follow's 3 comes from follower
 
 
 class UsageError(Exception):
     """Bad input from the operator: reported in one line, exit status 2."""
+
+
+class ServerTrouble(Exception):
+    """The server could not be reached or refused us: one line, exit status 3."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,8 +68,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     anchors.add_chain_arguments(p_follow)
 
-    p_receipt = sub.add_parser("check-receipt", help="verify a receipt offline")
+    p_receipt = sub.add_parser(
+        "check-receipt", help="verify a ledger receipt or a ballot receipt from the booth offline"
+    )
     p_receipt.add_argument("file", help="receipt JSON file ('-' for stdin)")
+    p_receipt.add_argument(
+        "--server",
+        metavar="URL",
+        help="for a ballot receipt without ledger_receipt: fetch it from this Civic server",
+    )
     p_receipt.add_argument("--log-key", help="the log verifier key you trust")
     p_receipt.add_argument(
         "--observer-key", action="append", default=[], help="an observer key you trust"
@@ -175,24 +188,16 @@ def _load_json(path: str) -> object:
         raise UsageError(f"{path} is not valid JSON: {exc}") from exc
 
 
-def _cmd_check_receipt(args: argparse.Namespace) -> int:
-    raw = _load_json(args.file)
-    try:
-        receipt = parse_receipt(raw)
-    except ReceiptFormatError as exc:
-        raise UsageError(f"{args.file} is not a valid receipt: {exc}") from exc
+def _check_keys(args: argparse.Namespace) -> None:
     for key in [args.log_key, *args.observer_key]:
         if key:
             try:
                 note.parse_verifier_key(key)
             except note.NoteError as exc:
                 raise UsageError(f"bad key {key!r}: {exc}") from exc
-    report = verify_receipt(
-        receipt, trusted_log_key=args.log_key, trusted_observer_keys=args.observer_key or None
-    )
-    for name, ok, detail in anchors.receipt_anchor_checks(args, raw):
-        report.add(name, ok, detail)
-    print(f"Receipt for entry {receipt.index} of log {receipt.log} ({receipt.origin})")
+
+
+def _verdict(args: argparse.Namespace, report: ReceiptReport) -> int:
     for check in report.checks:
         print(f"  [{'PASS' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
     if not (args.log_key and args.observer_key):
@@ -204,6 +209,66 @@ def _cmd_check_receipt(args: argparse.Namespace) -> int:
     failed = ", ".join(c.name for c in report.checks if not c.ok)
     print(f"RECEIPT INVALID: {failed}", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _cmd_check_receipt(args: argparse.Namespace) -> int:
+    raw = _load_json(args.file)
+    _check_keys(args)
+    if is_ballot_receipt(raw):
+        return _check_ballot_receipt(args, raw)  # type: ignore[arg-type]
+    if args.server:
+        raise UsageError("--server is for a ballot receipt (the booth's file)")
+    try:
+        receipt = parse_receipt(raw)
+    except ReceiptFormatError as exc:
+        raise UsageError(f"{args.file} is not a valid receipt: {exc}") from exc
+    report = verify_receipt(
+        receipt, trusted_log_key=args.log_key, trusted_observer_keys=args.observer_key or None
+    )
+    for name, ok, detail in anchors.receipt_anchor_checks(args, raw):
+        report.add(name, ok, detail)
+    print(f"Receipt for entry {receipt.index} of log {receipt.log} ({receipt.origin})")
+    return _verdict(args, report)
+
+
+def _fetch_ledger_receipt(server: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """GET /api/voting/elections/<slug>/ballots/<code>: the ballot's ledger receipt (None while
+    no checkpoint covers it); a copy of the receipt with it, so the checks stay offline ones."""
+    import httpx
+
+    if urlparse(server).scheme not in ("http", "https") or not urlparse(server).netloc:
+        raise UsageError(f"--server must be an http(s) URL, got {server!r}")
+    slug, code = election_of(raw), raw.get("tracking_code")
+    if slug is None or not isinstance(code, str):
+        raise UsageError("the receipt names no election or tracking code to look up")
+    url = f"{server.rstrip('/')}/api/voting/elections/{quote(slug, safe='')}/ballots/{quote(code, safe='')}"
+    try:
+        response = httpx.get(url, timeout=30, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        tracked = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise ServerTrouble(f"cannot fetch {url}: {exc}") from exc
+    if not isinstance(tracked, dict):
+        raise ServerTrouble(f"{url} did not answer a JSON object")
+    return {**raw, "ledger_receipt": tracked.get("ledger_receipt")}
+
+
+def _check_ballot_receipt(args: argparse.Namespace, raw: dict[str, Any]) -> int:
+    if args.server and raw.get("ledger_receipt") is None:
+        raw = _fetch_ledger_receipt(args.server, raw)
+    try:
+        result = check_ballot_receipt(
+            raw, trusted_log_key=args.log_key, trusted_observer_keys=args.observer_key or None
+        )
+    except ReceiptFormatError as exc:
+        raise UsageError(f"{args.file} is not a valid ballot receipt: {exc}") from exc
+    report = result.report
+    if result.ledger is not None:
+        for name, ok, detail in anchors.receipt_anchor_checks(args, raw["ledger_receipt"]):
+            report.add(name, ok, detail)
+    where = f", entry {result.ledger.index} of log {result.ledger.log}" if result.ledger else ""
+    print(f"Ballot receipt {result.tracking_code} of election {result.election}{where}")
+    return _verdict(args, report)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -245,5 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ServerTrouble as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SERVER
     except KeyboardInterrupt:
         return 130

@@ -599,6 +599,9 @@ def decode_ballot(obj: Any) -> EncryptedBallot:
 # -- receipts ---------------------------------------------------------------------------------
 RECEIPT_KEYS = frozenset({"context", "ballot"})
 RECEIPT_OPTIONAL_KEYS = frozenset({"tracking_code", "cast", "ledger_receipt"})
+"""``cast``: the box's answer to the cast (§13.4); ``ledger_receipt``: the ledger receipt of the
+ballot's log entry. The ledger part is checked by civic_observer (Merkle proof, signatures);
+here only the ``cast`` binding."""
 ReceiptCheck = tuple[str, bool, str]
 """(check name, passed, detail): one line of a receipt report, as JavaScript's verifyReceipt."""
 
@@ -687,8 +690,11 @@ def verify_receipt(receipt: Any) -> list[ReceiptCheck]:
 
 
 def ballot_sha256(ballot_json: Any) -> str:
-    """hex SHA-256 of the ballot's RFC 8785 bytes: what the ballot box and the log name it by."""
-    return hashlib.sha256(rfc8785.dumps(ballot_json)).hexdigest()
+    """Hex SHA-256 of the ballot's RFC 8785 bytes: the ``ballot_sha256`` the box logs and answers."""
+    try:
+        return hashlib.sha256(rfc8785.dumps(ballot_json)).hexdigest()
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise EncodingError(f"the ballot is not canonicalizable JSON: {exc}") from exc
 
 
 def _check_cast(cast: Any, tracking_code: str, sha: str) -> str:

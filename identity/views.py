@@ -73,6 +73,9 @@ def wallet_messages() -> dict[str, str]:
         "working": _("Working…"),
         "tokenDone": _("Your voting token is stored in this browser."),
         "noCredential": _("You need an active residency credential for your current DID."),
+        "noDistrictKey": _(
+            "This election has no voting key for the district of your residency credential."
+        ),
         "alreadyIssued": _(
             "You already received a voting token for this election, perhaps on another device. "
             "Restore that device's backup here to vote from this browser."

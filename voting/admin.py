@@ -11,5 +11,5 @@ from voting.models import EligibilityGrant
 
 @admin.register(EligibilityGrant)
 class EligibilityGrantAdmin(ReadOnlyAdmin):
-    list_display = ("election", "did", "issued_at")
-    list_filter = ("election",)
+    list_display = ("election", "district", "did", "issued_at")
+    list_filter = ("election", "district")

@@ -3,6 +3,8 @@ key, the presentation challenge, the blindly signed token). Thin: use cases live
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
@@ -14,6 +16,7 @@ from civic.errors import NotFound
 from civic.http import StrictJSONAPIView, body_schema, json_object
 from civic.roles import IsCitizen
 from identity.core import blind_rsa
+from voting.models import EligibilityKey
 from voting.selectors import elections
 from voting.services import eligibility
 
@@ -36,25 +39,37 @@ class ElectionContextView(StrictJSONAPIView):
         return Response({"election": election.slug, "title": election.title, "state": election.state, "context": election.context})
 
 
+def _key_json(row: EligibilityKey) -> dict[str, Any]:
+    return {
+        "district": row.district or None,
+        "key_id": row.key_id,
+        "variant": row.variant,
+        "public_key_pem": row.public_key_pem,
+        "jwk": blind_rsa.public_key_jwk(blind_rsa.public_key_from_pem(row.public_key_pem)),
+    }
+
+
 class EligibilityKeyView(StrictJSONAPIView):
-    """GET /api/voting/elections/<slug>/eligibility-key: the election's RFC 9474 public key."""
+    """GET /api/voting/elections/<slug>/eligibility-key: the election's RFC 9474 public keys,
+    one per district for a city-wide election of a city with configured districts (a wallet
+    blinds under its credential's district's key), else one (``district: null``), whose fields
+    also stand at the top level as before."""
 
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=VOTING_TAG, responses={200: OBJ}, summary="An election's RFC 9474 blind-signature public key")
+    @extend_schema(tags=VOTING_TAG, responses={200: OBJ}, summary="An election's RFC 9474 blind-signature public keys")
     def get(self, request: Request, slug: str) -> Response:
-        row = eligibility.election_key_by_slug(slug)
-        public_key = blind_rsa.public_key_from_pem(row.public_key_pem)
-        return Response(
-            {
-                "election": row.election.slug,
-                "variant": row.variant,
-                "key_id": row.key_id,
-                "public_key_pem": row.public_key_pem,
-                "jwk": blind_rsa.public_key_jwk(public_key),
-                "token_message": "SHA-256('civic/eligibility-token/v1' || 0x00 || slug || 0x00 || ballot public key)",
-            }
-        )
+        election, rows = eligibility.election_keys_by_slug(slug)
+        keys = [_key_json(row) for row in rows]
+        body: dict[str, Any] = {
+            "election": election.slug,
+            "district": election.district or None,
+            "token_message": "SHA-256('civic/eligibility-token/v1' || 0x00 || slug || 0x00 || ballot public key)",
+            "keys": keys,
+        }
+        if len(keys) == 1:
+            body |= {name: keys[0][name] for name in ("variant", "key_id", "public_key_pem", "jwk")}
+        return Response(body)
 
 
 class EligibilityChallengeView(StrictJSONAPIView):
@@ -87,13 +102,18 @@ class EligibilityTokenView(StrictJSONAPIView):
 
     @extend_schema(
         tags=VOTING_TAG,
-        request=body_schema("TokenRequest", blinded_message=drf.CharField(), presentation=drf.JSONField()),
+        request=body_schema(
+            "TokenRequest",
+            blinded_message=drf.CharField(),
+            presentation=drf.JSONField(),
+            key_id=drf.CharField(required=False, help_text="the key blinded under; required with several keys"),
+        ),
         responses={201: OBJ, 409: OBJ},
         summary="Get a blindly signed eligibility token",
     )
     def post(self, request: Request, slug: str) -> Response:
         body = json_object(request)
         result = eligibility.issue_eligibility_token(
-            request.user, slug, body.get("blinded_message"), body.get("presentation")
+            request.user, slug, body.get("blinded_message"), body.get("presentation"), body.get("key_id")
         )
         return Response(result, status=201)

@@ -23,6 +23,13 @@ class TokenAlreadyIssued(DomainError):
     code, status = "token_already_issued", 409
 
 
+class WrongDistrictKey(DomainError):
+    """The wallet blinded under another district's key than its credential's: the token would be
+    unusable (and would count the voter in the wrong district), so nothing is signed."""
+
+    code, status = "wrong_district_key", 409
+
+
 class IneligibleBallot(DomainError):
     """The ballot key carries no valid eligibility token for this election."""
 

@@ -128,9 +128,17 @@ class ApiCredential(models.Model):
 
 
 class EligibilityKey(models.Model):
-    """An election's RSA blind-signature key (RFC 9474, RSABSSA-SHA384-PSS-Randomized)."""
+    """An election's RSA blind-signature key (RFC 9474, RSABSSA-SHA384-PSS-Randomized).
 
-    election = models.OneToOneField(Election, on_delete=models.CASCADE, related_name="eligibility_key")
+    A city-wide election of a city with configured districts has one key per district, so the
+    token (and so the anonymous ballot) shows its voter's district and turnout can be counted per
+    district; any other election has one key, whose ``district`` is blank.
+    """
+
+    election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="eligibility_keys")
+    district = models.CharField(
+        max_length=100, blank=True, default="", help_text="The district whose residents it signs for; blank: all."
+    )
     variant = models.CharField(max_length=64)
     key_id = models.CharField(max_length=64, unique=True)
     public_key_pem = models.TextField()
@@ -138,6 +146,12 @@ class EligibilityKey(models.Model):
         help_text="PKCS#8 DER sealed with AES-256-GCM under a key from the city key file (base64)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["election", "district"]
+        constraints = [
+            models.UniqueConstraint(fields=["election", "district"], name="voting_one_key_per_district")
+        ]
 
 
 class EligibilityGrant(models.Model):
@@ -149,6 +163,10 @@ class EligibilityGrant(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     commitment = models.CharField(max_length=64)
     commitment_salt = models.CharField(max_length=64)
+    district = models.CharField(
+        max_length=100, blank=True, default="",
+        help_text="The district of the key that signed the token (blank: the election's one key).",
+    )
 
     class Meta:
         constraints = [

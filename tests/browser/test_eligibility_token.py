@@ -17,7 +17,7 @@ from tests.identity.support_identity import PASSWORD, login, make_resident, make
 from voting.models import Election, EligibilityGrant
 from voting.selectors.eligibility import ballot_authorization_is_valid
 from voting.services.elections import create_election
-from voting.services.eligibility import ensure_election_key
+from voting.services.eligibility import ensure_election_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,7 @@ def open_election(slug: str, district: str, creator: Any) -> Election:
     )
     election.state = Election.State.OPEN
     election.save(update_fields=["state"])
-    ensure_election_key(election)
+    ensure_election_keys(election)
     return election
 
 

@@ -252,7 +252,7 @@ def test_eligibility_token_issue_finalize_and_ballot_box_check(official: Client)
     assert EligibilityGrant.objects.count() == 1
 
     # The token is bound to its election and its ballot key; forgeries are refused.
-    eligibility.ensure_election_key(budget)
+    eligibility.ensure_election_keys(budget)
     assert not ballot_authorization_is_valid(budget, ballot_key, token)
     other_key = Wallet.new().private_key.public_key().public_bytes_raw()
     assert not ballot_authorization_is_valid(council, other_key, token)

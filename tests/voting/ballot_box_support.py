@@ -85,10 +85,16 @@ class Voter:
         return b64url(self.key.public_key().public_bytes_raw())
 
 
-def issue_token(resident: Resident, slug: str) -> Voter:
-    """The wallet's flow over HTTP: fresh Ed25519 ballot key, blinded token message, presentation."""
-    key_doc = Client().get(f"/api/voting/elections/{slug}/eligibility-key").json()
-    public_key = blind_rsa.public_key_from_pem(key_doc["public_key_pem"])
+def pick_key(slug: str, district: str) -> dict[str, Any]:
+    """The published key a wallet with a credential for ``district`` blinds under (as the JS
+    wallet's pickEligibilityKey): the one key, or the district's."""
+    keys = Client().get(f"/api/voting/elections/{slug}/eligibility-key").json()["keys"]
+    return keys[0] if len(keys) == 1 else next(k for k in keys if k["district"] == district)
+
+
+def request_token(resident: Resident, slug: str, key: dict[str, Any]) -> tuple[Any, Any, bytes, Ed25519PrivateKey]:
+    """POST /tokens blinded under ``key``: (response, blinding, input message, ballot key)."""
+    public_key = blind_rsa.public_key_from_pem(key["public_key_pem"])
     ballot_key = Ed25519PrivateKey.generate()
     input_msg = blind_rsa.prepare(token_message(slug, ballot_key.public_key().public_bytes_raw()))
     blinding = blind_rsa.blind(public_key, input_msg)
@@ -96,9 +102,18 @@ def issue_token(resident: Resident, slug: str) -> Voter:
     vp = resident.wallet.present(resident.credential, challenge["challenge"], challenge["domain"])
     response = resident.client.post(
         f"/api/voting/elections/{slug}/tokens",
-        data=json.dumps({"blinded_message": b64url(blinding.blinded_msg), "presentation": vp}),
+        data=json.dumps({"blinded_message": b64url(blinding.blinded_msg), "presentation": vp, "key_id": key["key_id"]}),
         content_type="application/json",
     )
+    return response, blinding, input_msg, ballot_key
+
+
+def issue_token(resident: Resident, slug: str) -> Voter:
+    """The wallet's flow over HTTP: fresh Ed25519 ballot key, blinded token message under the key
+    of the credential's district, presentation."""
+    key = pick_key(slug, resident.credential["credentialSubject"]["district"])
+    public_key = blind_rsa.public_key_from_pem(key["public_key_pem"])
+    response, blinding, input_msg, ballot_key = request_token(resident, slug, key)
     assert response.status_code == 201, response.content
     blind_signature = b64url_decode(response.json()["blind_signature"], "blind_signature")
     signature = blind_rsa.finalize(public_key, input_msg, blind_signature, blinding.inv)

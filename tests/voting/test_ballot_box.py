@@ -84,6 +84,7 @@ def test_a_valid_cast_is_stored_and_logged_with_a_receipt(election: Election, of
         "tracking_code": ballot.tracking_code,
         "ballot_sha256": receipt["ballot_sha256"],
         "supersedes": None,
+        "district": None,  # a one-key election
     }
     assert voter.token["signature"] not in bytes(entry.entry).decode()
 
@@ -222,7 +223,7 @@ def test_spoiled_ballots_are_checked_published_and_never_counted(election: Elect
     turnout = client.get(f"/api/voting/elections/{election.slug}/turnout").json()
     assert (turnout["counting"], turnout["spoiled"]) == (1, 1)
     entry = OutboxEntry.objects.get(kind="ballot.spoiled")
-    assert set(json.loads(bytes(entry.entry))["payload"]) == {"election", "tracking_code", "ballot_sha256", "challenged_sha256"}
+    assert set(json.loads(bytes(entry.entry))["payload"]) == {"election", "tracking_code", "ballot_sha256", "challenged_sha256", "district"}
 
 
 def test_ballots_and_log_entries_match_one_to_one(election: Election, official_client: Client) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from ledger.anchoring import receipts as anchoring_receipts
 from ledger.models import Entry, Log
 from voting.models import CastBallot, Election, EligibilityKey
 from voting.selectors.elections import crypto_context
-from voting.selectors.eligibility import election_key
+from voting.selectors.eligibility import election_keys
 
 CAST_CONTEXT = b"civic/cast/v1"
 SPOIL_CONTEXT = b"civic/spoil/v1"
@@ -79,19 +80,28 @@ def box_context(election: Election) -> BoxContext:
     return found
 
 
-_keys: dict[tuple[int, str], EligibilityKey] = {}
+_keys: dict[tuple[int, str], dict[str, EligibilityKey]] = {}
 
 
-def eligibility_key(election: Election) -> EligibilityKey | None:
-    """The election's RFC 9474 key row, read once per process (a key never changes once made;
+def eligibility_key(election: Election, token: Any) -> EligibilityKey | None:
+    """The election's RFC 9474 key row that the token's ``key_id`` names, from the election's key
+    set read once per process (the set never changes once made: all keys are made together;
     keyed with H_E too, so a re-used row id of a deleted election never finds a stale key)."""
     cache_key = (election.pk, str((election.context or {}).get("extended_hash")))
     found = _keys.get(cache_key)
     if found is None:
-        found = election_key(election)
-        if found is not None:
+        found = {row.key_id: row for row in election_keys(election)}
+        if found:
             _keys[cache_key] = found
-    return found
+    key_id = token.get("key_id") if isinstance(token, Mapping) else None
+    return found.get(key_id) if isinstance(key_id, str) else None
+
+
+def token_district(election: Election, token: Any) -> str | None:
+    """The district of the key that signed an (authorized) token, for the ballot's log event;
+    None for a one-key election (its key's district is blank)."""
+    row = eligibility_key(election, token)
+    return (row.district or None) if row is not None else None
 
 
 def cast_body_limit(election: Election, cap: int) -> int:
@@ -188,36 +198,70 @@ def tracking_view(ballot: CastBallot) -> dict[str, Any]:
 
 
 # -- turnout -------------------------------------------------------------------------------------
+def _figures(counting: int, cast: int, spoiled: int) -> dict[str, int]:
+    return {"counting": counting, "cast": cast, "superseded": cast - counting, "spoiled": spoiled}
+
+
+def _by_district(election: Election, counts: dict[str | None, tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """One row per key district (all of the election's keys, with zeros), plus any other district
+    the counts name; a one-key election has the one row ``district: null``."""
+    districts: list[str | None] = [row.district or None for row in election_keys(election)]
+    districts += sorted((d for d in counts if d not in districts), key=lambda d: d or "")
+    return [{"district": d, **_figures(*counts.get(d, (0, 0, 0)))} for d in districts]
+
+
+def counting_ballots(election: Election) -> int:
+    """Ballot keys with a current ballot (one count on the partial index ``counting``)."""
+    return CastBallot.objects.filter(election=election, counting=True).count()
+
+
 def turnout(election: Election) -> dict[str, Any]:
-    """Ballots that count (one per ballot key, the last cast), from the box."""
-    counts = CastBallot.objects.filter(election=election).aggregate(
-        counting=Count("pk", filter=Q(counting=True)),
-        cast=Count("pk", filter=Q(kind=CastBallot.Kind.CAST)),
-        spoiled=Count("pk", filter=Q(kind=CastBallot.Kind.SPOILED)),
+    """Ballots that count (one per ballot key, the last cast), from the box, in all and per
+    district: a ballot's district is its token key's (the box has nothing else to go by), and
+    a re-vote under one ballot key always carries the same token, so it stays in its district."""
+    keys = {row.key_id: row.district or None for row in election_keys(election)}
+    rows = (
+        CastBallot.objects.filter(election=election)
+        .values("token__key_id")
+        .annotate(
+            counting=Count("pk", filter=Q(counting=True)),
+            cast=Count("pk", filter=Q(kind=CastBallot.Kind.CAST)),
+            spoiled=Count("pk", filter=Q(kind=CastBallot.Kind.SPOILED)),
+        )
+        .order_by()
     )
+    counts: dict[str | None, tuple[int, int, int]] = {}
+    for row in rows:
+        district = keys.get(row["token__key_id"])
+        c, k, s = counts.get(district, (0, 0, 0))
+        counts[district] = (c + row["counting"], k + row["cast"], s + row["spoiled"])
+    total = [sum(v[i] for v in counts.values()) for i in range(3)]
     return {
         "election": election.slug,
         "state": election.state,
         "district": election.district or None,
-        "counting": counts["counting"],
-        "cast": counts["cast"],
-        "superseded": counts["cast"] - counts["counting"],
-        "spoiled": counts["spoiled"],
+        **_figures(*total),
+        "districts": _by_district(election, counts),
     }
 
 
-def turnout_from_log(election: Election) -> dict[str, int]:
+def turnout_from_log(election: Election) -> dict[str, Any]:
     """The same figures recomputed from the election's sequenced log alone, as an observer would:
-    every ``ballot.cast`` counts unless a later one names it in ``supersedes``."""
+    every ``ballot.cast`` counts unless a later one names it in ``supersedes``; per district by
+    the events' ``district`` (null for a one-key election)."""
     log = Log.objects.filter(name=election.log_name).first()
-    cast = spoiled = superseding = 0
+    counts: dict[str | None, tuple[int, int, int]] = {}
     if log is not None:
         rows = Entry.objects.filter(log=log, kind__in=[BALLOT_CAST_EVENT, BALLOT_SPOILED_EVENT])
         for kind, data in rows.values_list("kind", "entry"):
+            payload = json.loads(bytes(data))["payload"]
+            district = payload.get("district")
+            counting, cast, spoiled = counts.get(district, (0, 0, 0))
             if kind == BALLOT_SPOILED_EVENT:
                 spoiled += 1
-                continue
-            cast += 1
-            if json.loads(bytes(data))["payload"].get("supersedes") is not None:
-                superseding += 1
-    return {"counting": cast - superseding, "cast": cast, "superseded": superseding, "spoiled": spoiled}
+            else:
+                cast += 1
+                counting += 1 if payload.get("supersedes") is None else 0
+            counts[district] = (counting, cast, spoiled)
+    total = [sum(v[i] for v in counts.values()) for i in range(3)]
+    return {**_figures(*total), "districts": _by_district(election, counts)}

@@ -145,7 +145,7 @@ def _authorize(election: Election, body: Mapping[str, Any], context: bytes, cano
     """Token valid for this election's key over this ballot key, then the key's signature."""
     ballot_key = _b64(body["ballot_key"], BALLOT_KEY_BYTES, "ballot_key")
     signature = _b64(body["signature"], SIGNATURE_BYTES, "signature")
-    if not ballot_authorization_is_valid(election, ballot_key, body["token"], box.eligibility_key(election)):
+    if not ballot_authorization_is_valid(election, ballot_key, body["token"], box.eligibility_key(election, body["token"])):
         raise IneligibleBallot(_("The eligibility token is not valid for this election and this ballot key."))
     try:
         Ed25519PublicKey.from_public_bytes(ballot_key).verify(
@@ -280,7 +280,12 @@ def cast_ballot(election: Election, body: Any) -> Received:
     ballot = _decode(document)
     _check_binding(election, ballot)
     verify_proofs(election, ballot)
-    event = {"election": election.slug, "tracking_code": ballot.tracking_code, "ballot_sha256": sha256}
+    event = {
+        "election": election.slug,
+        "tracking_code": ballot.tracking_code,
+        "ballot_sha256": sha256,
+        "district": box.token_district(election, fields["token"]),
+    }
     return _store(
         election,
         kind=CastBallot.Kind.CAST,
@@ -320,6 +325,7 @@ def spoil_ballot(election: Election, body: Any) -> Received:
         "tracking_code": ballot.tracking_code,
         "ballot_sha256": sha256,
         "challenged_sha256": hashlib.sha256(canonical).hexdigest(),
+        "district": box.token_district(election, fields["token"]),
     }
     return _store(
         election,

@@ -16,7 +16,7 @@ from ledger.services import record_city_event
 from voting.errors import ElectionStateError
 from voting.models import Election
 from voting.services import lifecycle
-from voting.services.eligibility import ensure_election_key
+from voting.services.eligibility import ensure_election_keys
 
 
 @transaction.atomic
@@ -96,5 +96,5 @@ def open_election(election: Election) -> Election:
     if election.context is None:
         raise ElectionStateError("publish the election's key ceremony before opening it")
     election = lifecycle.transition(election, Election.State.OPEN, fixes={"window": lifecycle.window_json(election)})
-    ensure_election_key(election)
+    ensure_election_keys(election)
     return election

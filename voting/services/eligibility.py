@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from civic.errors import InvalidInput, NotFound
 from identity import keys
@@ -29,10 +30,15 @@ from identity.errors import PresentationRefused
 from identity.services import presentations
 from identity.services.encoding import b64url_decode
 from ledger import services as ledger
-from voting.errors import ElectionNotOpen, IneligibleBallot, TokenAlreadyIssued
+from voting.errors import ElectionNotOpen, IneligibleBallot, TokenAlreadyIssued, WrongDistrictKey
 from voting.models import Election, EligibilityGrant, EligibilityKey
 from voting.selectors.elections import election_by_slug, election_is_open
-from voting.selectors.eligibility import ballot_authorization_is_valid
+from voting.selectors.eligibility import (
+    ballot_authorization_is_valid,
+    election_keys,
+    key_districts,
+    key_for_district,
+)
 
 KEY_WRAP_INFO = b"civic/election-key-wrap/v1"
 KEY_AAD_CONTEXT = b"civic/election-key/v1"
@@ -45,32 +51,41 @@ def _election(slug: str) -> Election:
     return election
 
 
-def ensure_election_key(election: Election) -> EligibilityKey:
-    """The election's blind-signature key, generated on first need (CIVIC_BLIND_RSA_BITS)."""
-    existing = EligibilityKey.objects.filter(election=election).first()
-    if existing is not None:
-        return existing
+def _new_key(election: Election, district: str) -> EligibilityKey:
     private_key = blind_rsa.generate_key(settings.CIVIC_BLIND_RSA_BITS)
     public_key = private_key.public_key()
     row = EligibilityKey(
         election=election,
+        district=district,
         variant=blind_rsa.DEFAULT_VARIANT.name,
         key_id=blind_rsa.key_id(public_key),
         public_key_pem=blind_rsa.public_key_pem(public_key),
         private_key_sealed="",
     )
     row.private_key_sealed = seal_private_key(row, private_key)
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:  # generated concurrently: use the winner's key
-        return EligibilityKey.objects.get(election=election)
     return row
 
 
-def election_key_by_slug(slug: str) -> EligibilityKey:
-    """The public half a wallet blinds against (the key is made on first request)."""
-    return ensure_election_key(_election(slug))
+def ensure_election_keys(election: Election) -> list[EligibilityKey]:
+    """The election's blind-signature keys, all made together on first need (CIVIC_BLIND_RSA_BITS):
+    one per configured district for a city-wide election, else one. Once made the set is fixed
+    (tokens exist under it), even if CIVIC_DISTRICTS changes later."""
+    existing = election_keys(election)
+    if existing:
+        return existing
+    rows = [_new_key(election, district) for district in key_districts(election)]
+    try:
+        with transaction.atomic():
+            EligibilityKey.objects.bulk_create(rows)
+    except IntegrityError:  # generated concurrently: use the winner's keys
+        return election_keys(election)
+    return election_keys(election)
+
+
+def election_keys_by_slug(slug: str) -> tuple[Election, list[EligibilityKey]]:
+    """The public halves a wallet blinds against (the keys are made on first request)."""
+    election = _election(slug)
+    return election, ensure_election_keys(election)
 
 
 def _key_aad(row: EligibilityKey) -> bytes:
@@ -110,29 +125,50 @@ def issue_eligibility_challenge(
     return presentations.issue_residency_challenge(user, scope=election.slug)
 
 
-def issue_eligibility_token(
-    user: AbstractBaseUser, election_slug: str, blinded_message_b64: Any, presentation: Any
-) -> dict[str, str]:
-    """Check the citizen's presentation and sign the blinded ballot-key message once.
+def _blinded_under(keys: list[EligibilityKey], key_id: Any) -> EligibilityKey:
+    """The key the wallet says it blinded under (``key_id``); optional for a one-key election."""
+    if key_id is None:
+        if len(keys) == 1:
+            return keys[0]
+        raise InvalidInput({"key_id": _("required: this election has one key per district; blind under yours")})
+    found = next((row for row in keys if isinstance(key_id, str) and row.key_id == key_id), None)
+    if found is None:
+        raise InvalidInput({"key_id": _("is not one of this election's eligibility keys")})
+    return found
 
-    Order of checks: the election exists (404), the fields are well-formed (400), the election
-    is open (409), no token yet (409), the blinded message fits the key (400); then, in one
-    transaction, identity redeems the presentation for this election (a current DID, 409; a
-    fresh challenge of this citizen for this election, a verifying presentation of the city's
-    valid, unrevoked, unsuspended residency credential held by that DID, 403), its district
-    covers the election's (403), the grant is recorded, the message signed, the commitment
-    logged. Any refusal rolls the whole step back, the challenge included.
+
+def issue_eligibility_token(
+    user: AbstractBaseUser,
+    election_slug: str,
+    blinded_message_b64: Any,
+    presentation: Any,
+    key_id: Any = None,
+) -> dict[str, str]:
+    """Check the citizen's presentation and sign the blinded ballot-key message once, with the
+    key of the district the presentation proves.
+
+    Order of checks: the election exists (404), the fields are well-formed and ``key_id`` names
+    one of its keys (required when it has several) (400), the election is open (409), no token
+    yet (409), the blinded message fits the key (400); then, in one transaction, identity redeems
+    the presentation for this election (a current DID, 409; a fresh challenge of this citizen for
+    this election, a verifying presentation of the city's valid, unrevoked, unsuspended residency
+    credential held by that DID, 403), its district covers the election's and has a key (403),
+    the wallet blinded under that district's key (409: else the signature would be under a key the
+    wallet cannot unblind), the grant is recorded with the key's district, the message signed,
+    the commitment logged. Any refusal rolls the whole step back, the challenge included, so the
+    citizen can ask again with the right key.
     """
     election = _election(election_slug)
     blinded = b64url_decode(blinded_message_b64, "blinded_message")
     if not isinstance(presentation, Mapping):
         raise InvalidInput({"presentation": "must be a Verifiable Presentation object"})
+    keys = ensure_election_keys(election)
+    claimed = _blinded_under(keys, key_id)
     if not election_is_open(election):
         raise ElectionNotOpen("this election is not open")
     if EligibilityGrant.objects.filter(election=election, user=user).exists():
         raise TokenAlreadyIssued("you already received a token for this election")
-    key_row = ensure_election_key(election)
-    private_key = unseal_private_key(key_row)
+    private_key = unseal_private_key(claimed)
     modulus_bytes = (private_key.key_size + 7) // 8
     if len(blinded) != modulus_bytes:
         raise InvalidInput({"blinded_message": f"must be {modulus_bytes} bytes"})
@@ -141,6 +177,22 @@ def issue_eligibility_token(
         proof = presentations.redeem_residency_presentation(user, presentation, scope=election.slug)
         if election.district and proof.district != election.district:
             raise PresentationRefused({"presentation": f"this election is for residents of {election.district}"})
+        key_row = key_for_district(keys, proof.district)
+        if key_row is None:
+            raise PresentationRefused(
+                {"presentation": _("this election has no eligibility key for the district %(d)s") % {"d": proof.district}}
+            )
+        if key_row.key_id != claimed.key_id:
+            raise WrongDistrictKey(
+                {
+                    "key_id": _(
+                        "you blinded under the key of another district; your credential is for "
+                        "%(district)s: blind under key %(key_id)s"
+                    )
+                    % {"district": proof.district, "key_id": key_row.key_id},
+                    "expected_key_id": key_row.key_id,
+                }
+            )
         salt = secrets.token_bytes(32)
         commitment = hashlib.sha256(
             salt + canonicalize({"did": proof.holder_did, "election": election.slug})
@@ -153,6 +205,7 @@ def issue_eligibility_token(
                     did=proof.holder_did,
                     commitment=commitment,
                     commitment_salt=salt.hex(),
+                    district=key_row.district,
                 )
         except IntegrityError as exc:
             raise TokenAlreadyIssued("you already received a token for this election") from exc
@@ -169,6 +222,7 @@ def issue_eligibility_token(
         "blind_signature": base64url.encode(blind_signature),
         "key_id": key_row.key_id,
         "variant": key_row.variant,
+        "district": key_row.district or None,
     }
 
 

@@ -113,6 +113,7 @@ async function getToken(button) {
       if (err instanceof WalletTokenError) {
         throw new Error(err.code === "no_credential" ? text.noCredential : text.mismatch);
       }
+      if (err.code === "no_district_key") throw new Error(text.noDistrictKey);
       if (err.code === "token_already_issued") throw new Error(text.alreadyIssued);
       throw err;
     }

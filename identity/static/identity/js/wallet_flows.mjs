@@ -44,9 +44,28 @@ export async function createAndBindDid(api, { challengeUrl, bindUrl }, save) {
  * residency credential bound to the server's challenge, then unblind and check the signature.
  * The ballot key is saved before the request, so a lost answer never loses the key.
  */
+/**
+ * The published key this wallet blinds under: the election's one key, or (a city-wide election
+ * with one key per district) the key of the credential's district.
+ */
+export function pickEligibilityKey(published, credential) {
+  const list = Array.isArray(published.keys) && published.keys.length
+    ? published.keys
+    : [{ district: null, key_id: published.key_id, variant: published.variant, public_key_pem: published.public_key_pem }];
+  if (list.length === 1) return list[0];
+  const district = credential?.credentialSubject?.district;
+  const found = list.find((k) => k.district === district);
+  if (!found) {
+    const error = new Error(`no eligibility key for the district ${district}`);
+    error.code = "no_district_key"; // the page shows its translated text for this code
+    throw error;
+  }
+  return found;
+}
+
 export async function requestEligibilityToken(api, { slug, keyUrl, challengeUrl, tokenUrl, credentialUrl }, didRecord, save) {
   const credential = await api(credentialUrl);
-  const published = await api(keyUrl);
+  const published = pickEligibilityKey(await api(keyUrl), credential);
   const variant = blindRsa.VARIANTS[published.variant];
   if (!variant) throw new Error(`unknown blind signature variant ${published.variant}`);
   const publicKey = await blindRsa.importPublicKey(published.public_key_pem, variant);
@@ -59,7 +78,7 @@ export async function requestEligibilityToken(api, { slug, keyUrl, challengeUrl,
 
   const challenge = await api(challengeUrl, {});
   const presentation = keys.signPresentation([credential], didRecord.secretKey, didRecord.did, challenge);
-  const answer = await api(tokenUrl, { blinded_message: keys.bytesToBase64url(blindedMsg), presentation });
+  const answer = await api(tokenUrl, { blinded_message: keys.bytesToBase64url(blindedMsg), presentation, key_id: published.key_id });
   const signature = await blindRsa.finalize(publicKey, inputMsg, keys.base64urlToBytes(answer.blind_signature), inv);
   const done = {
     ...record,
