@@ -15,6 +15,7 @@ and re-checks every chunk is present, so an early or repeated call does nothing.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -24,8 +25,10 @@ from civic_votecrypto.decryption import (
     EncryptedTally,
     aggregate_ballots,
     aggregate_ciphertexts,
+    encode_per_selection,
     selection_keys,
 )
+from civic_votecrypto.manifest import Manifest
 from ledger import services as ledger
 from voting.models import Election, Tally, TallyChunk
 from voting.selectors import tally as selectors
@@ -77,6 +80,15 @@ def _all_stored(tally: Tally) -> bool:
     return TallyChunk.objects.filter(tally=tally).count() >= tally.chunks_total
 
 
+def empty_tally(manifest: Manifest) -> dict[str, Any]:
+    """The tally of a box without counting ballots: every sum is the point at infinity, which has
+    no encoding, so each selection holds null (docs/protocol-trustees.md § Decryption API)."""
+    return {
+        "ballot_count": 0,
+        "contests": encode_per_selection(dict.fromkeys(selection_keys(manifest))),
+    }
+
+
 @transaction.atomic
 def combine(tally_id: int) -> bool:
     """Sum the chunk sums into the encrypted tally; True if this call stored it."""
@@ -94,11 +106,14 @@ def combine(tally_id: int) -> bool:
         raise RuntimeError(
             f"{election.slug}: chunks hold {count} ballots, the frozen box {tally.frozen['counting']}"
         )
-    ciphertexts = {
-        key: aggregate_ciphertexts([part.ciphertexts[key] for part in parts])
-        for key in selection_keys(manifest)
-    }
-    encrypted = EncryptedTally(ciphertexts, count).to_json()
+    if count == 0:
+        encrypted = empty_tally(manifest)
+    else:
+        ciphertexts = {
+            key: aggregate_ciphertexts([part.ciphertexts[key] for part in parts])
+            for key in selection_keys(manifest)
+        }
+        encrypted = EncryptedTally(ciphertexts, count).to_json()
     tally.encrypted = encrypted
     tally.tally_sha256 = json_sha256(encrypted)
     tally.computed_at = timezone.now()

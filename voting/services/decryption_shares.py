@@ -140,6 +140,8 @@ def submit_share(*, slug: str, user: AbstractBaseUser, document: Any) -> ShareSu
         raise TallyNotReady(
             "the encrypted tally is not computed yet: try again when the trustees are told"
         )
+    if tally.encrypted["ballot_count"] == 0:
+        raise TallyNotReady("no ballot counts in this election: there is nothing to decrypt")
     if election.state != Election.State.TALLYING:
         raise TallyNotReady(
             f"the election is {election.state}: shares are taken while it is tallying"

@@ -23,6 +23,7 @@ from civic_votecrypto.decryption import (
     check_result,
     decrypt_tally,
     encode_per_selection,
+    selection_keys,
 )
 from ledger import services as ledger
 from voting.models import DecryptionShare, Election, Tally
@@ -48,12 +49,11 @@ def count_bound(election: Election, ballots: int) -> int:
 
 def compute_results(election: Election, tally: Tally) -> dict[str, object] | None:
     """The record's results section from the stored shares; None while fewer than t are in."""
-    encrypted = selectors.encrypted_tally(election, tally)
     manifest = selectors.manifest_of(election)
-    if encrypted.ballot_count == 0:
-        zero = {key: 0 for key in encrypted.ciphertexts}
-        assert all(check_result(ct, {}, 0) for ct in encrypted.ciphertexts.values())
+    if tally.encrypted["ballot_count"] == 0:  # nothing was summed: every total is 0
+        zero = dict.fromkeys(selection_keys(manifest), 0)
         return {"trustees": [], "contests": encode_per_selection(zero)}
+    encrypted = selectors.encrypted_tally(election, tally)
     threshold = int(election.context["threshold"])
     rows = list(DecryptionShare.objects.filter(election=election).order_by("trustee__index"))
     if len(rows) < threshold:
