@@ -482,6 +482,11 @@ def run_decryption(
     """Fetch, recompute, decrypt, send. Refuses (cli.Rejected, exit 1) when the server's tally is
     not the sum of the ballots it publishes: a trustee never decrypts anything else."""
     document = server.tally()
+    secret = cli.SecretFile.open(str(key_file), passphrase())
+    key_share = secret.key_share()
+    if key_share.index in (document.get("shares_received") or []):
+        say(f"trustee {key_share.index}: the server already holds your verified partial decryption")
+        return {"trustee": key_share.index, "stored": False}
     if document.get("tally") is None:
         progress = document.get("progress") or {}
         raise NetworkProblem(
@@ -501,8 +506,6 @@ def run_decryption(
     if (document.get("hashes") or {}).get("base_hash") != election.base_hash.hex():
         raise cli.Rejected(f"{source}: the base hash is not the one its manifest gives")
 
-    secret = cli.SecretFile.open(str(key_file), passphrase())
-    key_share = secret.key_share()
     mine = Election(
         secret.election_id, key_share.base_hash, key_share.trustees, key_share.threshold
     )
