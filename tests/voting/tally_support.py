@@ -91,8 +91,9 @@ def eager_celery(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def inline_sequencer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sequencing kick runs the sequencer at once (as a worker would, moments later)."""
+def inline_sequencer(box_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sequencing kick runs the sequencer at once (as a worker would, moments later); after
+    ``box_settings``, which silences the kick."""
     monkeypatch.setattr(ledger_services, "_kick_sequencer", lambda: sequencer.sequence_all())
 
 

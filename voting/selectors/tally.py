@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from civic_votecrypto.ballot import EncryptedBallot
 from civic_votecrypto.decryption import EncryptedTally
 from civic_votecrypto.dkg import (
     CeremonyParameters,
@@ -96,10 +95,6 @@ def chunk_rows(tally: Tally, index: int) -> list[tuple[int, Any]]:
     start = index * tally.chunk_size
     rows = CastBallot.objects.filter(election_id=tally.election_id, counting=True).order_by("id")
     return list(rows.values_list("id", "document")[start : start + tally.chunk_size])
-
-
-def decode_ballots(documents: list[Any]) -> list[EncryptedBallot]:
-    return [EncryptedBallot.from_json(doc) for doc in documents]
 
 
 # -- the published ballots ----------------------------------------------------------------------
