@@ -208,3 +208,50 @@ def test_an_election_without_ballots_publishes_zeros_without_trustees(
     assert election.tally.frozen["counting"] == 0 and election.tally.chunks_total == 0
     assert election.tally.results == {"trustees": [], "contests": {"q": {"a": 0, "b": 0, "c": 0}}}
     assert mailoutbox == []
+
+
+def test_the_sweep_queues_whatever_step_an_election_waits_for(
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Messages lost (nothing queued at the close): the beat sweep freezes, sums the missing chunks,
+    combines, notifies, and publishes once t shares are in."""
+    from voting import tasks
+    from voting.services import jobs
+
+    settings.CIVIC_TALLY_CHUNK_SIZE = 3
+    official = account("clerk", Role.OFFICIAL)
+    te = open_tally_election("sweep-vote", official)
+    expected = voted(te.election)
+    close(te.election, official)  # its on-commit queueing never runs here: as if the broker lost it
+    sequence()
+    queued: list[tuple[str, tuple[Any, ...]]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "send_now", lambda name, *args: queued.append((name, args)))
+        assert tasks.advance_tallies() == ["sweep-vote: freeze"]
+    assert queued == [(jobs.FREEZE_TASK, (te.election.pk,))]
+
+    with django_capture_on_commit_callbacks(execute=False):  # the freeze's own queueing is lost too
+        box_freeze.freeze_box(te.election.pk)
+    tally = Tally.objects.get(election=te.election)
+    aggregation.compute_chunk(tally.pk, 1)
+    from civic.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.advance_tallies() == ["sweep-vote: 2 chunks"]
+    tally.refresh_from_db()
+    assert tally.encrypted == single_pass(te.election) and len(mailoutbox) == 3
+    for index in (2, 3):
+        with django_capture_on_commit_callbacks(execute=False):
+            decryption_shares.submit_share(
+                slug=te.slug, user=te.trustees[index - 1], document=tally_share_envelope(te, index)
+            )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.advance_tallies() == ["sweep-vote: publish"]
+    assert te.refresh().state == Election.State.PUBLISHED
+    assert te.election.tally.results["contests"]["q"] == expected
+    assert tasks.advance_tallies() == []
