@@ -307,3 +307,8 @@ def test_the_official_page_shows_chunk_progress(settings: Any) -> None:
     aggregation.compute_chunk(te.refresh().tally.pk, 1)
     page = login(official).get(f"/voting/official/{te.slug}/").content.decode()
     assert "1 of 3 chunks summed" in page and '<progress max="3" value="1"' in page
+
+
+def test_the_trustee_page_links_to_the_decryption(tallied: Any) -> None:
+    page = login(tallied.trustees[0]).get("/trustee/credentials/").content.decode()
+    assert f'href="/voting/{tallied.slug}/decryption/">Decrypt the tally</a>' in page

@@ -17,6 +17,7 @@ from civic_votecrypto.dkg import (
 )
 from civic_votecrypto.election import Election as CryptoElection
 from civic_votecrypto.election import election_from_manifest
+from civic_votecrypto.errors import CryptoError
 from civic_votecrypto.group import Point
 from civic_votecrypto.manifest import Manifest
 from ledger.anchoring.selectors import anchor_as_dict, current_chain, first_final_anchor_covering
@@ -219,7 +220,10 @@ class DecryptionStatus:
 def decryption_status(election: Election) -> DecryptionStatus:
     tally = tally_of(election)
     received = set(shares_received(election))
-    keys = verification_keys(election) if election.context else {}
+    try:
+        keys = verification_keys(election) if election.context else {}
+    except (CryptoError, KeyError, TypeError, ValueError):  # no usable stored transcript
+        keys = {}
     roster = [
         {
             "index": row.index,
