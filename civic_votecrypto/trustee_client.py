@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import rfc8785
 
+from . import group
 from . import trustee as cli
 from .decryption import DecryptionError, decrypt_share
 from .dkg import CeremonyError, Trustee
@@ -512,6 +513,11 @@ def run_decryption(
     if mine != election:
         raise cli.BadInput(f"{key_file} is a key of another election than {server.slug}")
 
+    if group.get_backend().name != "native":  # summing many ballots: libsecp256k1 when present
+        try:
+            group.set_backend("native")
+        except (ImportError, OSError):
+            say("note: libsecp256k1 (coincurve) is unavailable; summing with the slower py-ecc")
     say(f"fetching every ballot of {server.slug} ...")
     entries = server.ballots()
     expected = frozen.get("counting")
