@@ -237,6 +237,9 @@ class Tally(models.Model):
     chunks_done = models.PositiveIntegerField(
         default=0, help_text="Progress: chunk sums stored so far."
     )
+    chunk_starts = models.JSONField(
+        default=list, help_text="Id of each chunk's first counting ballot (the cut, fixed at the freeze)."
+    )
     encrypted = models.JSONField(null=True, blank=True, help_text="The record's tally section.")
     tally_sha256 = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)

@@ -91,11 +91,21 @@ def chunk_count(counting: int, chunk_size: int) -> int:
     return math.ceil(counting / chunk_size) if counting else 0
 
 
+def chunk_starts(election: Election, chunk_size: int) -> list[int]:
+    """The id of every chunk's first ballot: the counting ballots in id order, cut every
+    ``chunk_size`` (one index-only query at the freeze; each chunk then reads an id range)."""
+    rows = CastBallot.objects.filter(election=election, counting=True).order_by("id")
+    return list(rows.values_list("id", flat=True))[::chunk_size]
+
+
 def chunk_rows(tally: Tally, index: int) -> list[tuple[int, Any]]:
-    """(id, document) of chunk ``index``: the counting ballots ordered by id, fixed once frozen."""
-    start = index * tally.chunk_size
-    rows = CastBallot.objects.filter(election_id=tally.election_id, counting=True).order_by("id")
-    return list(rows.values_list("id", "document")[start : start + tally.chunk_size])
+    """(id, document) of chunk ``index``: counting ballots with ids from its start to the next's."""
+    rows = CastBallot.objects.filter(
+        election_id=tally.election_id, counting=True, pk__gte=tally.chunk_starts[index]
+    )
+    if index + 1 < len(tally.chunk_starts):
+        rows = rows.filter(pk__lt=tally.chunk_starts[index + 1])
+    return list(rows.order_by("id").values_list("id", "document")[: tally.chunk_size])
 
 
 # -- the published ballots ----------------------------------------------------------------------

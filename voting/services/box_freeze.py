@@ -79,9 +79,15 @@ def _freeze(election: Election, counts: dict[str, int], size: int, root_hash: st
         "checkpoint": {"size": size, "root_hash": root_hash},
     }
     chunk_size = max(1, int(settings.CIVIC_TALLY_CHUNK_SIZE))
-    total = selectors.chunk_count(counts["counting"], chunk_size)
+    starts = selectors.chunk_starts(locked, chunk_size)
+    if len(starts) != selectors.chunk_count(counts["counting"], chunk_size):
+        raise BoxInconsistent(f"{locked.slug}: the counting ballots changed while freezing")
     tally = Tally.objects.create(
-        election=locked, frozen=payload, chunk_size=chunk_size, chunks_total=total
+        election=locked,
+        frozen=payload,
+        chunk_size=chunk_size,
+        chunks_total=len(starts),
+        chunk_starts=starts,
     )
     ledger.append(locked.log_name, BOX_FROZEN_EVENT, payload)
     lifecycle.transition(locked, Election.State.TALLYING)
@@ -90,7 +96,7 @@ def _freeze(election: Election, counts: dict[str, int], size: int, root_hash: st
         "tally: %s frozen with %d counting ballots in %d chunks",
         locked.slug,
         counts["counting"],
-        total,
+        len(starts),
     )
     return Freeze(True)
 
