@@ -108,15 +108,27 @@ def test_the_freeze_waits_for_the_sequencer_then_logs_box_frozen_and_starts_tall
     assert len(log_events(election, "election.box_frozen")) == 1
 
 
-def test_a_cast_that_commits_after_the_close_is_rolled_back(settings: Any) -> None:
-    official = account("clerk", Role.OFFICIAL)
-    te = open_tally_election("late-vote", official)
-    close(te.election, official)
-    from voting.errors import ElectionNotOpen
+def test_a_cast_checked_before_the_close_but_stored_after_it_is_rolled_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race the re-check inside the cast's transaction closes: the first "open" check passed
+    (simulated by skipping it), then the election closed; the cast must store nothing."""
+    from django.test import Client
+
+    from tests.identity.support_identity import login
+    from tests.voting.ballot_box_support import cast_body, new_voter, post, stored
     from voting.services import ballot_box
 
-    with pytest.raises(ElectionNotOpen):
-        ballot_box._check_still_open(te.election)  # noqa: SLF001 - the rule inside the transaction
+    official = account("clerk", Role.OFFICIAL)
+    te = open_tally_election("late-vote", official)
+    voter = new_voter(login(official), te.slug)
+    close(te.election, official)
+    monkeypatch.setattr(ballot_box, "_check_open", lambda election: None)
+    before = stored()
+    body = cast_body(te.slug, voter, encrypt(te.election, one_of_three("a")).to_json())
+    answer = post(Client(), f"/api/voting/elections/{te.slug}/ballots", body)
+    assert answer.status_code == 409 and answer.json()["error"] == "election_not_open"
+    assert stored() == before
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 50])
