@@ -302,6 +302,18 @@ CIVIC_API_MAX_CREDENTIALS = int(os.environ.get("CIVIC_API_MAX_CREDENTIALS", "10"
 CIVIC_BALLOT_BOX_MAX_BODY_BYTES = int(os.environ.get("CIVIC_BALLOT_BOX_MAX_BODY_BYTES", str(1024 * 1024)))
 CIVIC_BALLOT_BOX_BACKEND = os.environ.get("CIVIC_BALLOT_BOX_BACKEND", "native")
 
+# The tally (issue 12): counting ballots are summed in chunks of this many by parallel Celery
+# tasks; the box freeze waits (retrying) for the sequencer and a signed checkpoint.
+CIVIC_TALLY_CHUNK_SIZE = int(os.environ.get("CIVIC_TALLY_CHUNK_SIZE", "1000"))
+CIVIC_TALLY_FREEZE_RETRY_S = float(os.environ.get("CIVIC_TALLY_FREEZE_RETRY_S", "5"))
+CIVIC_TALLY_FREEZE_MAX_RETRIES = int(os.environ.get("CIVIC_TALLY_FREEZE_MAX_RETRIES", "60"))
+CIVIC_TALLY_MAX_SHARE_BYTES = int(os.environ.get("CIVIC_TALLY_MAX_SHARE_BYTES", str(1024 * 1024)))
+CIVIC_BALLOTS_PAGE_MAX = int(os.environ.get("CIVIC_BALLOTS_PAGE_MAX", "500"))
+CELERY_BEAT_SCHEDULE["voting-advance-tallies"] = {
+    "task": "voting.advance_tallies",
+    "schedule": CIVIC_SCHEDULER_INTERVAL_S,
+}
+
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))

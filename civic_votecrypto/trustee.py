@@ -14,9 +14,15 @@ for t of n (docs/protocol-trustees.md § Trustee command line):
     each   decrypt-share     tally.json           -> tally-share-<i>.json
     anyone combine           tally.json, ceremony.json, >= t tally shares -> results.json
 
+Over the network (civic_votecrypto.trustee_client, httpx): ``ceremony`` runs every ceremony round
+against the server, and ``decrypt`` fetches the encrypted tally and every published ballot,
+recomputes the sum itself (refusing if it differs), decrypts the trustee's share with proofs and
+posts it. (Issue 12 names ``python -m voting.crypto.trustee``: the program moved to this package
+in issue 9; ``civic-trustee`` is the same entry point.)
+
 Exit codes: 0 done; 1 the cryptography rejected something (a proof fails, a trustee is
 disqualified, too few valid tally shares); 2 unusable input (missing or malformed file, wrong
-passphrase, files of another election); 3 (the network command only) the server cannot be
+passphrase, files of another election); 3 (the network commands only) the server cannot be
 reached, answered with a server error, or the wait timed out: run it again to resume. Errors are
 one readable line, never a traceback.
 """
@@ -679,7 +685,12 @@ def _check_aggregate(
 
 def load_tally(path: str) -> TallyInput:
     """Any JSON object with manifest, hashes and tally as in the election record."""
-    doc = read_json(path, "tally file")
+    return tally_input(read_json(path, "tally file"), path)
+
+
+def tally_input(doc: Any, path: str) -> TallyInput:
+    """A tally document (record layout) checked as ``load_tally`` checks a file; with "ballots",
+    the tally must be their sum (``path`` names the source in every message)."""
     if not isinstance(doc, dict) or not {"manifest", "hashes", "tally"} <= set(doc):
         raise BadInput(f"{path}: a tally file has manifest, hashes and tally (record layout)")
     manifest = _decode(Manifest.from_json, doc["manifest"], path, "manifest")
@@ -770,6 +781,25 @@ def cmd_combine(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    """Decrypt the server's tally over the network (civic_votecrypto.trustee_client)."""
+    from . import trustee_client  # httpx only for the network commands
+
+    token = trustee_client.read_token(args.token_file)
+    server = trustee_client.TallyServer(args.server, args.election, token)
+    try:
+        trustee_client.run_decryption(
+            server,
+            args.key_file,
+            lambda: read_passphrase(args.passphrase_file),
+            out=args.out,
+            say=lambda line: print(line, flush=True),
+        )
+    finally:
+        server.close()
+    return EXIT_OK
+
+
 def cmd_ceremony(args: argparse.Namespace) -> int:
     """The whole ceremony against the server (civic_votecrypto.trustee_client)."""
     from . import trustee_client  # httpx only for the network command
@@ -841,6 +871,22 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"scrypt cost of a new key file (default {trustee_file.DEFAULT_LOG2_N})",
     )
     p.set_defaults(run=cmd_ceremony)
+
+    p = sub.add_parser(
+        "decrypt",
+        help="check the server's tally against every published ballot, decrypt your share, send it",
+        allow_abbrev=False,
+    )
+    p.add_argument("--server", required=True, help="the city's base URL, e.g. https://vote.city")
+    p.add_argument("--election", required=True, help="the election's slug")
+    p.add_argument("--key-file", required=True, help="your encrypted key file (from the ceremony)")
+    p.add_argument("--passphrase-file", help="read the passphrase from this file (default: prompt)")
+    p.add_argument(
+        "--token-file",
+        help="file (mode 0600) holding your API credential (default: $CIVIC_TRUSTEE_TOKEN)",
+    )
+    p.add_argument("--out", help="also write your tally share (the message sent) to this file")
+    p.set_defaults(run=cmd_decrypt)
 
     p = sub.add_parser("ceremony-start", help="make your keys; write announcement + key file")
     p.add_argument("--manifest", required=True, help="the election manifest JSON")

@@ -18,6 +18,7 @@ message it relays is checked here with the same code the file commands and the v
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
@@ -27,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import rfc8785
 
-from . import strict_json
+from . import group, strict_json
 from . import trustee as cli
+from .decryption import DecryptionError, decrypt_share
 from .dkg import CeremonyError, Trustee
 from .election import Election
 from .errors import CryptoError
@@ -68,8 +71,12 @@ def read_token(token_file: str | None, environ: dict[str, str] | None = None) ->
     return token
 
 
-class CeremonyServer:
-    """The ceremony endpoints of one election; every failure is one readable exception."""
+class ApiClient:
+    """The JSON endpoints of one election under ``/api/voting/elections/<slug>``; every failure is
+    one readable exception (BadInput for 401/403/404, Rejected for another refusal, NetworkProblem
+    for no answer, a redirect or a server error)."""
+
+    suffix = ""
 
     def __init__(
         self,
@@ -82,7 +89,7 @@ class CeremonyServer:
     ) -> None:
         if not server.startswith(("http://", "https://")):
             raise cli.BadInput(f"--server must be an http:// or https:// URL, not {server!r}")
-        self.base = f"{server.rstrip('/')}/api/voting/elections/{slug}/ceremony"
+        self.base = f"{server.rstrip('/')}/api/voting/elections/{slug}{self.suffix}"
         self.slug = slug
         self._client = httpx.Client(
             transport=transport,
@@ -94,10 +101,12 @@ class CeremonyServer:
     def close(self) -> None:
         self._client.close()
 
-    def _request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def _request(
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
         url = self.base + path
         try:
-            response = self._client.request(method, url, json=body)
+            response = self._client.request(method, url, json=body, params=params)
         except httpx.HTTPError as exc:
             raise NetworkProblem(f"cannot reach {url}: {exc}") from None
         try:
@@ -109,10 +118,18 @@ class CeremonyServer:
             raise NetworkProblem(f"{method} {url}: the server answered HTTP {status}")
         if status >= 400:
             detail = data.get("detail", data) if isinstance(data, dict) else data
+            if isinstance(detail, dict) and "message" in detail:
+                detail = detail["message"]
             if status in (401, 403, 404):
                 raise cli.BadInput(f"the server refused (HTTP {status}): {detail}")
             raise cli.Rejected(f"the server refused the message (HTTP {status}): {detail}")
         return status, data
+
+
+class CeremonyServer(ApiClient):
+    """The ceremony endpoints of one election."""
+
+    suffix = "/ceremony"
 
     def state(self) -> dict[str, Any]:
         _, data = self._request("GET", "")
@@ -386,3 +403,139 @@ def run_ceremony(
             )
         sleep(delay)
         delay = min(delay * 2, poll_interval)
+
+
+# -- decryption of the tally (docs/protocol-trustees.md § Decryption API) -----------------------
+BALLOTS_PAGE = 500
+
+
+class TallyServer(ApiClient):
+    """The tally endpoints of one election: the encrypted tally, the ballots, the shares."""
+
+    def tally(self) -> dict[str, Any]:
+        _, data = self._request("GET", "/tally")
+        if not isinstance(data, dict):
+            raise NetworkProblem("the server's tally is not a JSON object")
+        return data
+
+    def ballots(self) -> list[dict[str, Any]]:
+        """Every published ballot, page by page (``after`` = the last id of the previous page)."""
+        out: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            _, data = self._request(
+                "GET", "/ballots", params={"after": after, "limit": BALLOTS_PAGE}
+            )
+            page = data.get("ballots") if isinstance(data, dict) else None
+            if not isinstance(page, list):
+                raise NetworkProblem('the server\'s ballot list is not {"ballots": [...]}')
+            out.extend(page)
+            following = data.get("next_after")
+            if following is None:
+                return out
+            if not isinstance(following, int) or following <= after:
+                raise cli.Rejected("the server's ballot list does not advance: refusing to go on")
+            after = following
+
+    def send_share(self, document: dict[str, Any]) -> dict[str, Any]:
+        _, data = self._request("POST", "/tally-shares", document)
+        return data
+
+
+def counting_ballots(entries: list[Any], expected: int) -> list[dict[str, Any]]:
+    """The record layout's ``ballots.cast`` from the server's list: the counting ballots, each
+    checked to be the document the log names (its SHA-256), with its weight."""
+    cast: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("status") not in (
+            "counting",
+            "superseded",
+            "spoiled",
+        ):
+            raise cli.Rejected(f"ballot {n} of the server's list has no valid status")
+        if entry["status"] != "counting":
+            continue
+        document = entry.get("document")
+        digest = hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+        if digest != entry.get("ballot_sha256") or digest in seen:
+            raise cli.Rejected(
+                f"ballot {entry.get('tracking_code')}: its document does not hash to the "
+                "ballot_sha256 the server lists (or is listed twice)"
+            )
+        seen.add(digest)
+        cast.append({"ballot": document, "weight": entry.get("weight")})
+    if len(cast) != expected:
+        raise cli.Rejected(
+            f"the server lists {len(cast)} counting ballots but froze the box with {expected}"
+        )
+    return cast
+
+
+def run_decryption(
+    server: TallyServer,
+    key_file: str | Path,
+    passphrase: Callable[[], str],
+    *,
+    out: str | None = None,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Fetch, recompute, decrypt, send. Refuses (cli.Rejected, exit 1) when the server's tally is
+    not the sum of the ballots it publishes: a trustee never decrypts anything else."""
+    document = server.tally()
+    secret = cli.SecretFile.open(str(key_file), passphrase())
+    key_share = secret.key_share()
+    if key_share.index in (document.get("shares_received") or []):
+        say(f"trustee {key_share.index}: the server already holds your verified partial decryption")
+        return {"trustee": key_share.index, "stored": False}
+    if document.get("tally") is None:
+        progress = document.get("progress") or {}
+        raise NetworkProblem(
+            f"the encrypted tally is not computed yet ({progress.get('chunks_done')} of "
+            f"{progress.get('chunks_total')} chunks summed): run the command again later"
+        )
+    if document.get("state") != "tallying":
+        raise cli.BadInput(f"election {server.slug} is {document.get('state')}, not tallying")
+    params = document.get("parameters") or {}
+    frozen = document.get("box_frozen") or {}
+    source = f"the server's tally of {server.slug}"
+    try:
+        manifest = Manifest.from_json(document.get("manifest"))
+    except (CryptoError, TypeError) as exc:
+        raise cli.BadInput(f"{source}: unusable manifest: {exc}") from None
+    election = cli.election_for(manifest, params.get("trustees"), params.get("threshold"))
+    if (document.get("hashes") or {}).get("base_hash") != election.base_hash.hex():
+        raise cli.Rejected(f"{source}: the base hash is not the one its manifest gives")
+
+    mine = Election(
+        secret.election_id, key_share.base_hash, key_share.trustees, key_share.threshold
+    )
+    if mine != election:
+        raise cli.BadInput(f"{key_file} is a key of another election than {server.slug}")
+
+    if group.get_backend().name != "native":  # summing many ballots: libsecp256k1 when present
+        try:
+            group.set_backend("native")
+        except (ImportError, OSError):
+            say("note: libsecp256k1 (coincurve) is unavailable; summing with the slower py-ecc")
+    say(f"fetching every ballot of {server.slug} ...")
+    entries = server.ballots()
+    expected = frozen.get("counting")
+    if not isinstance(expected, int) or isinstance(expected, bool):
+        raise cli.Rejected(f"{source}: the frozen box names no number of counting ballots")
+    cast = counting_ballots(entries, expected)
+    checked = cli.tally_input({**document, "ballots": {"cast": cast}}, source)
+    say(f"checked: the tally is the sum of the {checked.summed_ballots} counting ballots published "
+        f"({len(entries)} ballots listed in all)")  # fmt: skip
+    try:
+        share = decrypt_share(checked.extended_hash, key_share, checked.tally)
+    except DecryptionError as exc:
+        raise cli.Rejected(str(exc)) from None
+    message = cli.envelope("tally-share", election, share.to_json())
+    if out:
+        cli.write_json(out, message)
+    answer = server.send_share(message)
+    stored = "stored" if answer.get("stored") else "already stored"
+    say(f"trustee {key_share.index}: partial decryption of {len(share.partials)} options {stored} "
+        f"by the server ({answer.get('received')} of {answer.get('threshold')} needed received)")  # fmt: skip
+    return answer

@@ -3,6 +3,7 @@ reads in voting.selectors.ballot_box.
 
 POST /api/voting/elections/<slug>/ballots                   cast (201 new, 200 the same again)
 POST /api/voting/elections/<slug>/ballots/spoiled           a challenged ballot (Benaloh, §8)
+GET  /api/voting/elections/<slug>/ballots                   every ballot once closed (api_tally)
 GET  /api/voting/elections/<slug>/ballots/<tracking_code>   status, position, ledger receipt
 GET  /api/voting/elections/<slug>/turnout                   ballots that count, from the box
 
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 
 from civic.errors import InvalidInput, NotFound
 from civic.http import StrictJSONAPIView, body_schema
+from voting import api_tally
 from voting.errors import MalformedCast, UnknownTrackingCode
 from voting.selectors import ballot_box as selectors
 from voting.selectors.elections import election_by_slug, is_public
@@ -54,6 +56,19 @@ class BallotBoxView(StrictJSONAPIView):
 
 
 class CastView(BallotBoxView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_ballots_list",
+        parameters=[
+            OpenApiParameter("after", int, required=False, description="the last id of the previous page"),
+            OpenApiParameter("limit", int, required=False, description="1..CIVIC_BALLOTS_PAGE_MAX (100)"),
+        ],
+        responses={200: OBJ, 400: OBJ, 404: OBJ, 409: OBJ},
+        summary="Every ballot of a closed election (cast, superseded, spoiled), in id order",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return api_tally.ballots_page(request, slug)
+
     @extend_schema(
         tags=TAGS,
         operation_id="voting_ballot_cast",

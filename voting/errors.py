@@ -153,3 +153,33 @@ class BallotAlreadyReceived(DomainError):
 
 class UnknownTrackingCode(DomainError):
     code, status = "unknown_tracking_code", 404
+
+
+# -- the tally and trustee decryption (docs/protocol-trustees.md § Decryption API) --------------
+class TallyNotReady(ElectionStateError):
+    """The encrypted tally is not computed yet (or the election is past decryption)."""
+
+    code = "tally_not_ready"
+
+
+class MalformedTallyShare(DomainError):
+    """Not a civic-trustee-message/1 tally-share envelope of this election, or malformed."""
+
+    code, status = "malformed_share", 400
+
+
+class TallyShareRefused(DomainError):
+    """A tally share whose proofs fail, or that is another trustee's: ``detail`` names the trustee
+    index and the selections (contest/option) that fail."""
+
+    code, status = "share_refused", 422
+
+    def __init__(self, trustee: int, selections: list[str], message: str) -> None:
+        super().__init__({"message": message, "trustee": trustee, "selections": selections})
+        self.trustee, self.selections = trustee, selections
+
+
+class DuplicateTallyShare(DomainError):
+    """One tally share per trustee: a different second one is refused."""
+
+    code, status = "duplicate_share", 409

@@ -237,3 +237,89 @@ class CastBallot(models.Model):
                 condition=models.Q(counting=True), name="voting_ballots_counting",
             )
         ]
+
+
+# -- the tally (issue 12) -----------------------------------------------------------------------
+class Tally(models.Model):
+    """The counting of one closed election, step by step (voting.services.box_freeze, aggregation,
+    decryption_shares, results): the frozen box, the chunked aggregation's progress, the encrypted
+    tally, then the decrypted results. Every field is set once by the step that owns it, so each
+    step is idempotent: it looks here first."""
+
+    election = models.OneToOneField(Election, on_delete=models.PROTECT, related_name="tally")
+    frozen = models.JSONField(
+        help_text="The election.box_frozen payload (counts and the covering checkpoint)."
+    )
+    chunk_size = models.PositiveIntegerField()
+    chunks_total = models.PositiveIntegerField()
+    chunks_done = models.PositiveIntegerField(
+        default=0, help_text="Progress: chunk sums stored so far."
+    )
+    chunk_starts = models.JSONField(
+        default=list, help_text="Id of each chunk's first counting ballot (the cut, fixed at the freeze)."
+    )
+    encrypted = models.JSONField(null=True, blank=True, help_text="The record's tally section.")
+    tally_sha256 = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the trustees were emailed."
+    )
+    results = models.JSONField(null=True, blank=True, help_text="The record's results section.")
+    results_sha256 = models.CharField(max_length=64, blank=True)
+    results_outbox = models.OneToOneField(
+        "ledger.OutboxEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The election.results entry (its log position and anchor show on the results page).",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class TallyChunk(models.Model):
+    """The per-selection sum of one fixed-size chunk of the counting ballots (ordered by id).
+
+    One row per (tally, index): a retried or duplicated chunk task finds its row and stores nothing.
+    """
+
+    tally = models.ForeignKey(Tally, on_delete=models.PROTECT, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_ballot = models.BigIntegerField(help_text="Id of the chunk's first CastBallot.")
+    last_ballot = models.BigIntegerField(help_text="Id of the chunk's last CastBallot.")
+    ballot_count = models.PositiveIntegerField()
+    sums = models.JSONField(
+        help_text="{ballot_count, contests: {c: {o: {alpha, beta}}}} of this chunk."
+    )
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tally", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["tally", "index"], name="voting_tally_chunk_once")
+        ]
+
+
+class DecryptionShare(models.Model):
+    """A trustee's partial decryption of the tally with its proofs, stored only once it verified."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="decryption_shares"
+    )
+    trustee = models.ForeignKey(
+        ElectionTrustee, on_delete=models.PROTECT, related_name="decryption_shares"
+    )
+    document = models.JSONField(
+        help_text="The civic-trustee-message/1 tally-share envelope as received."
+    )
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the envelope's RFC 8785 bytes.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["election", "trustee__index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["election", "trustee"], name="voting_one_decryption_share"
+            )
+        ]

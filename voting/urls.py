@@ -4,6 +4,7 @@ from voting import (
     api,
     api_officials,
     urls_ballot_box,
+    urls_tally,
     urls_trustees,
     views,
     views_credentials,
@@ -52,3 +53,6 @@ urlpatterns += urls_trustees.urlpatterns
 
 # Ballot box (issue 11): casting, spoiling, tracking, turnout (voting/urls_ballot_box.py).
 urlpatterns += urls_ballot_box.urlpatterns
+
+# The tally (issue 12): decryption page and API, results page (voting/urls_tally.py).
+urlpatterns += urls_tally.urlpatterns

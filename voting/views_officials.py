@@ -26,6 +26,7 @@ from voting.forms import (
 from voting.markdown import render_markdown
 from voting.models import Election
 from voting.selectors import elections as selectors
+from voting.selectors import tally as tally_selectors
 from voting.services import authoring, lifecycle
 
 PREFIX = "q"
@@ -142,6 +143,8 @@ def _detail(request: HttpRequest, election: Election, *, errors: dict[str, str] 
             "close_form": ReasonForm(prefix="close"),
             "can_cancel": election.state in (Election.State.DRAFT, Election.State.CEREMONY, Election.State.SCHEDULED),
             "preview": True,
+            "tally": tally_selectors.tally_of(election),
+            "tally_shares": len(tally_selectors.shares_received(election)),
         }
         return render(request, "voting/official_detail.html", context, status=status)
 

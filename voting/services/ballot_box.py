@@ -134,6 +134,15 @@ def _b64(value: Any, length: int, name: str) -> bytes:
     return raw
 
 
+def _check_still_open(election: Election) -> None:
+    """The one rule again, inside the cast's transaction and after its rows are written (so after
+    this transaction holds its key-share lock on the election row): a close that committed
+    meanwhile rolls the cast back, and a close still to come waits for this cast to commit. So the
+    box is fixed once ``election.closed`` commits, and freezing counts exactly what is in it."""
+    if not election_is_open(Election.objects.get(pk=election.pk)):
+        raise ElectionNotOpen(_("This election is not open for voting."))
+
+
 def _canonical(document: Any, name: str) -> bytes:
     try:
         return canonicalize(document)
@@ -257,6 +266,7 @@ def _store(
                 supersedes=previous,
                 outbox=outbox,
             )
+            _check_still_open(election)
     except IntegrityError as exc:  # sent twice at once, or its ballot id is another ballot's
         repeat = _repeat(election, sha256, public_key, kind)
         if repeat is not None:

@@ -25,6 +25,7 @@ from ledger import services as ledger
 from voting.errors import ElectionStateError, ProposalInvalid
 from voting.models import Election
 from voting.selectors.elections import trustee_list_json
+from voting.services import jobs
 from voting.services.authoring import check_proposal, proposal_of, require_official
 
 State = Election.State
@@ -110,6 +111,8 @@ def transition(
         ledger.append(locked.log_name, f"election.{to}", payload)
     else:  # cancelled as a draft: there is no election log yet
         ledger.record_city_event(f"election.{to}", payload)
+    if to == State.CLOSED:  # the box is fixed once this commits: freeze it and start the tally
+        jobs.enqueue(jobs.FREEZE_TASK, locked.pk)
     election.state, election.state_reason, election.log_name = to, reason, locked.log_name
     return locked
 
