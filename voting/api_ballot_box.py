@@ -44,7 +44,9 @@ from voting.services import ballot_box as services
 
 OBJ = OpenApiTypes.OBJECT
 TAGS = ["voting: ballot box"]
-TOKEN = drf.DictField(child=drf.CharField(), help_text="{key_id, prefix, signature}: the RFC 9474 token")
+TOKEN = drf.DictField(
+    child=drf.CharField(), help_text="{key_id, prefix, signature}: the RFC 9474 token"
+)
 ERRORS = {400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ}
 
 
@@ -59,7 +61,9 @@ class BallotBoxView(StrictJSONAPIView):
         try:
             return request.data
         except InvalidInput as exc:
-            raise MalformedCast(_("The body is not strict JSON: %(reason)s") % {"reason": exc.detail}) from exc
+            raise MalformedCast(
+                _("The body is not strict JSON: %(reason)s") % {"reason": exc.detail}
+            ) from exc
 
     def _answer(self, received: services.Received) -> Response:
         return Response(received.receipt, status=201 if received.created else 200)
@@ -84,7 +88,9 @@ def _lean_answer(request: HttpRequest, slug: str, write: Write) -> HttpResponse:
         try:
             body = parse_limited_json(request, services.cast_body_limit(election))
         except InvalidInput as exc:
-            raise MalformedCast(_("The body is not strict JSON: %(reason)s") % {"reason": exc.detail}) from exc
+            raise MalformedCast(
+                _("The body is not strict JSON: %(reason)s") % {"reason": exc.detail}
+            ) from exc
         received = write(election, body)
     except DomainError as exc:
         return _json_response(error_body(exc.code, exc.detail, exc.status), exc.status)
@@ -166,7 +172,9 @@ class TrackView(BallotBoxView):
     def get(self, request: Request, slug: str, tracking_code: str) -> Response:
         ballot = selectors.ballot_by_tracking_code(_public(slug), tracking_code)
         if ballot is None:
-            raise UnknownTrackingCode(_("No ballot with this tracking code is in this election's box."))
+            raise UnknownTrackingCode(
+                _("No ballot with this tracking code is in this election's box.")
+            )
         return Response(selectors.tracking_view(ballot))
 
 

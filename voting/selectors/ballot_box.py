@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from civic_votecrypto.ballot import ElectionContext
@@ -35,6 +36,30 @@ def signed_message(context: bytes, slug: str, canonical_document: bytes) -> byte
     return context + b"\x00" + slug.encode("utf-8") + b"\x00" + canonical_document
 
 
+# -- the election a cast names ----------------------------------------------------------------
+# What the cast path reads of an election, and nothing more: not the ceremony transcript (large
+# JSON, decoded on every load) and without compiling an ORM query each time (a measured part of
+# each cast). Any other field still loads on first access, as a deferred field does.
+BOX_ELECTION_FIELDS = (
+    "id",
+    "slug",
+    "state",
+    "district",
+    "opens_at",
+    "closes_at",
+    "log_name",
+    "context",
+)
+
+
+def box_election(slug: str) -> Election | None:
+    """The election with this slug, loaded with the fields the ballot box reads."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f) for f in BOX_ELECTION_FIELDS)
+    sql = f"SELECT {columns} FROM {quote(Election._meta.db_table)} WHERE {quote('slug')} = %s"  # noqa: S608 - constant names
+    return next(iter(Election.objects.raw(sql, [slug])), None)
+
+
 # -- the election's context, parsed once -------------------------------------------------------
 @dataclass(frozen=True)
 class BoxContext:
@@ -49,7 +74,8 @@ _contexts_lock = threading.Lock()
 def _branch_count(manifest: Manifest) -> tuple[int, int]:
     selections = sum(len(c.options) for c in manifest.contests)
     branches = sum(
-        len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1) for c in manifest.contests
+        len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1)
+        for c in manifest.contests
     )
     return selections, branches
 
@@ -100,7 +126,9 @@ def cast_body_limit(election: Election, cap: int) -> int:
         return min(cap, ENVELOPE_BYTES)
     ballot = box_context(election).max_ballot_bytes
     # A spoiled ballot adds its seed and choices: at most one small integer per option.
-    choices = sum(len(c.options) for c in box_context(election).ctx.manifest.contests) * (ID_MAX + 16)
+    choices = sum(len(c.options) for c in box_context(election).ctx.manifest.contests) * (
+        ID_MAX + 16
+    )
     return min(cap, ENVELOPE_BYTES + ballot + choices + 2 * (ID_MAX + 16) * 4)
 
 
@@ -136,7 +164,11 @@ def received_as(election: Election, sha256: str) -> tuple[int, str, str] | None:
 
 
 def ballot_by_sha256(election: Election, sha256: str) -> CastBallot | None:
-    return CastBallot.objects.select_related("outbox", "ballot_key").filter(election=election, sha256=sha256).first()
+    return (
+        CastBallot.objects.select_related("outbox", "ballot_key")
+        .filter(election=election, sha256=sha256)
+        .first()
+    )
 
 
 def ballot_status(ballot: CastBallot) -> str:
@@ -172,7 +204,9 @@ def tracking_view(ballot: CastBallot) -> dict[str, Any]:
     out["kind"] = ballot.kind
     out["leaf_hash"] = bytes(ballot.outbox.leaf_hash).hex()
     out["supersedes"] = ballot.supersedes.tracking_code if ballot.supersedes_id else None
-    later = CastBallot.objects.filter(supersedes=ballot).values_list("tracking_code", flat=True).first()
+    later = (
+        CastBallot.objects.filter(supersedes=ballot).values_list("tracking_code", flat=True).first()
+    )
     out["superseded_by"] = later
     out["witnessed"] = False
     out["ledger_receipt"] = None
@@ -220,4 +254,9 @@ def turnout_from_log(election: Election) -> dict[str, int]:
             cast += 1
             if json.loads(bytes(data))["payload"].get("supersedes") is not None:
                 superseding += 1
-    return {"counting": cast - superseding, "cast": cast, "superseded": superseding, "spoiled": spoiled}
+    return {
+        "counting": cast - superseding,
+        "cast": cast,
+        "superseded": superseding,
+        "spoiled": spoiled,
+    }

@@ -57,7 +57,7 @@ from voting.errors import (
 )
 from voting.models import BallotKey, CastBallot, Election
 from voting.selectors import ballot_box as box
-from voting.selectors.elections import election_by_slug, election_is_open
+from voting.selectors.elections import election_is_open
 from voting.selectors.eligibility import ballot_authorization_is_valid
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def ensure_backend() -> None:
 # -- checks (no database writes) ------------------------------------------------------------------
 def box_election(slug: str) -> Election:
     """The election a cast names; 404 unless it exists past its key ceremony."""
-    election = election_by_slug(slug)
+    election = box.box_election(slug)
     if election is None or election.context is None:
         raise NotFound(_("There is no election with this address."))
     return election
@@ -120,11 +120,14 @@ def cast_body_limit(election: Election) -> int:
 def _fields(body: Any, keys: frozenset[str]) -> Mapping[str, Any]:
     if not isinstance(body, Mapping) or set(body) != keys:
         raise MalformedCast(
-            _("The body must be a JSON object with exactly the keys %(keys)s.") % {"keys": ", ".join(sorted(keys))}
+            _("The body must be a JSON object with exactly the keys %(keys)s.")
+            % {"keys": ", ".join(sorted(keys))}
         )
     token = body["token"]
     if not isinstance(token, Mapping) or set(token) != TOKEN_KEYS:
-        raise MalformedCast(_("token must be an object with exactly the keys key_id, prefix, signature."))
+        raise MalformedCast(
+            _("token must be an object with exactly the keys key_id, prefix, signature.")
+        )
     return body
 
 
@@ -134,7 +137,9 @@ def _b64(value: Any, length: int, name: str) -> bytes:
     except (ValueError, TypeError):
         raw = b""
     if len(raw) != length:
-        raise MalformedCast(_("%(name)s must be base64url of %(length)d bytes.") % {"name": name, "length": length})
+        raise MalformedCast(
+            _("%(name)s must be base64url of %(length)d bytes.") % {"name": name, "length": length}
+        )
     return raw
 
 
@@ -145,18 +150,26 @@ def _canonical(document: Any, name: str) -> bytes:
         raise MalformedCast(_("%(name)s is not canonicalizable JSON.") % {"name": name}) from exc
 
 
-def _authorize(election: Election, body: Mapping[str, Any], context: bytes, canonical: bytes) -> tuple[bytes, str]:
+def _authorize(
+    election: Election, body: Mapping[str, Any], context: bytes, canonical: bytes
+) -> tuple[bytes, str]:
     """Token valid for this election's key over this ballot key, then the key's signature."""
     ballot_key = _b64(body["ballot_key"], BALLOT_KEY_BYTES, "ballot_key")
     signature = _b64(body["signature"], SIGNATURE_BYTES, "signature")
-    if not ballot_authorization_is_valid(election, ballot_key, body["token"], box.eligibility_key(election)):
-        raise IneligibleBallot(_("The eligibility token is not valid for this election and this ballot key."))
+    if not ballot_authorization_is_valid(
+        election, ballot_key, body["token"], box.eligibility_key(election)
+    ):
+        raise IneligibleBallot(
+            _("The eligibility token is not valid for this election and this ballot key.")
+        )
     try:
         Ed25519PublicKey.from_public_bytes(ballot_key).verify(
             signature, box.signed_message(context, election.slug, canonical)
         )
     except (InvalidSignature, ValueError) as exc:
-        raise BadKeySignature(_("The ballot key's signature over this ballot does not verify.")) from exc
+        raise BadKeySignature(
+            _("The ballot key's signature over this ballot does not verify.")
+        ) from exc
     return ballot_key, body["signature"]
 
 
@@ -164,17 +177,24 @@ def _decode(document: Any) -> EncryptedBallot:
     try:
         return decode_ballot(document)
     except CryptoError as exc:
-        raise MalformedCast(_("The ballot is not a well-formed civic-ballot-v1 ballot: %(reason)s") % {"reason": exc}) from exc
+        raise MalformedCast(
+            _("The ballot is not a well-formed civic-ballot-v1 ballot: %(reason)s")
+            % {"reason": exc}
+        ) from exc
 
 
 def _check_binding(election: Election, ballot: EncryptedBallot) -> None:
     ctx = box.box_context(election).ctx
     if ballot.context_hash != ctx.extended_hash:
-        raise WrongBallotContext(_("The ballot is encrypted for another election context (context_hash)."))
+        raise WrongBallotContext(
+            _("The ballot is encrypted for another election context (context_hash).")
+        )
     try:
         check_structure(ctx, ballot)
     except BallotError as exc:
-        raise WrongBallotContext(_("The ballot does not match this election's questions: %(reason)s") % {"reason": exc}) from exc
+        raise WrongBallotContext(
+            _("The ballot does not match this election's questions: %(reason)s") % {"reason": exc}
+        ) from exc
 
 
 def verify_proofs(election: Election, ballot: EncryptedBallot) -> None:
@@ -182,13 +202,17 @@ def verify_proofs(election: Election, ballot: EncryptedBallot) -> None:
     ensure_backend()
     ctx = box.box_context(election).ctx
     verifier = BatchVerifier(fixed_bases=[ctx.joint_key])
-    verifier.add_weighted(ballot.ballot_id, lambda: ballot_weigher(ctx, ballot), ballot_term_count(ctx.manifest))
+    verifier.add_weighted(
+        ballot.ballot_id, lambda: ballot_weigher(ctx, ballot), ballot_term_count(ctx.manifest)
+    )
     if verifier.verify():
         return
     try:
         verify_ballot(ctx, ballot)  # one proof at a time, to name the bad one
     except CryptoError as exc:
-        raise BallotProofInvalid(_("A proof of the ballot does not verify: %(reason)s") % {"reason": exc}) from exc
+        raise BallotProofInvalid(
+            _("A proof of the ballot does not verify: %(reason)s") % {"reason": exc}
+        ) from exc
     raise BallotProofInvalid(_("The ballot's proofs do not verify."))
 
 
@@ -216,13 +240,17 @@ def _repeat(election: Election, sha256: str, public_key: str, kind: str) -> Rece
         return None
     pk, key, existing_kind = found
     if key != public_key or existing_kind != kind:
-        raise BallotAlreadyReceived(_("This ballot is already in the box under another ballot key or as another kind."))
+        raise BallotAlreadyReceived(
+            _("This ballot is already in the box under another ballot key or as another kind.")
+        )
     row = CastBallot.objects.select_related("outbox").get(pk=pk)
     row.election = election
     return Received(box.cast_receipt(row), created=False)
 
 
-def _receipt(election: Election, kind: str, ballot: EncryptedBallot, sha256: str, received_at: Any) -> Received:
+def _receipt(
+    election: Election, kind: str, ballot: EncryptedBallot, sha256: str, received_at: Any
+) -> Received:
     """The receipt of a ballot this request stored (no log position yet), without reading it back."""
     row = CastBallot(
         election=election, kind=kind, tracking_code=ballot.tracking_code, sha256=sha256,
@@ -301,7 +329,10 @@ def _store_pg(
         head, tail,
     ]  # fmt: skip
     for _attempt in range(2):
-        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        with (
+            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(STORE_SQL, params)
             ballot_pk, _outbox_pk, _supersedes = cursor.fetchone()
         if ballot_pk is not None:
@@ -341,7 +372,9 @@ def _store(
         repeat = _repeat(election, sha256, public_key, kind)
         if repeat is not None:
             return repeat
-        raise BallotAlreadyReceived(_("A ballot with this ballot id is already in the box.")) from exc
+        raise BallotAlreadyReceived(
+            _("A ballot with this ballot id is already in the box.")
+        ) from exc
     return _receipt(election, kind, ballot, sha256, received_at)
 
 
@@ -359,7 +392,11 @@ def cast_ballot(election: Election, body: Any) -> Received:
     ballot = _decode(document)
     _check_binding(election, ballot)
     verify_proofs(election, ballot)
-    event = {"election": election.slug, "tracking_code": ballot.tracking_code, "ballot_sha256": sha256}
+    event = {
+        "election": election.slug,
+        "tracking_code": ballot.tracking_code,
+        "ballot_sha256": sha256,
+    }
     return _store(
         election,
         kind=CastBallot.Kind.CAST,
@@ -383,16 +420,23 @@ def spoil_ballot(election: Election, body: Any) -> Received:
     try:
         challenged = ChallengedBallot.from_json(document)
     except (CryptoError, KeyError, TypeError, AttributeError) as exc:
-        raise MalformedCast(_("The body is not a well-formed challenged ballot: %(reason)s") % {"reason": exc}) from exc
+        raise MalformedCast(
+            _("The body is not a well-formed challenged ballot: %(reason)s") % {"reason": exc}
+        ) from exc
     ballot = challenged.ballot
     _check_binding(election, ballot)
     ensure_backend()
     try:
         verify_challenged_ballot(box.box_context(election).ctx, challenged)
     except (BallotError, EncodingError) as exc:
-        raise ChallengeMismatch(_("The revealed seed and choices do not reproduce this ballot: %(reason)s") % {"reason": exc}) from exc
+        raise ChallengeMismatch(
+            _("The revealed seed and choices do not reproduce this ballot: %(reason)s")
+            % {"reason": exc}
+        ) from exc
     except CryptoError as exc:
-        raise BallotProofInvalid(_("A proof of the ballot does not verify: %(reason)s") % {"reason": exc}) from exc
+        raise BallotProofInvalid(
+            _("A proof of the ballot does not verify: %(reason)s") % {"reason": exc}
+        ) from exc
     sha256 = hashlib.sha256(_canonical(document["ballot"], "ballot")).hexdigest()
     event = {
         "election": election.slug,
