@@ -52,12 +52,43 @@ BOX_ELECTION_FIELDS = (
 )
 
 
+_box_election_sql: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _box_election_query() -> tuple[str, list[Any]]:
+    """The SQL and, per column, the converters the ORM would apply (built once per database)."""
+    found = _box_election_sql.get(connection.vendor)
+    if found is None:
+        quote = connection.ops.quote_name
+        table = Election._meta.db_table
+        # in the model's field order, which Model.from_db expects
+        fields = [f for f in Election._meta.concrete_fields if f.attname in BOX_ELECTION_FIELDS]
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = f"SELECT {columns} FROM {quote(table)} WHERE {quote('slug')} = %s"  # noqa: S608 - constant names
+        converters = []
+        for f in fields:
+            col = f.get_col(table)
+            converters.append(
+                (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            )
+        found = _box_election_sql[connection.vendor] = (sql, converters)
+    return found
+
+
 def box_election(slug: str) -> Election | None:
     """The election with this slug, loaded with the fields the ballot box reads."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f) for f in BOX_ELECTION_FIELDS)
-    sql = f"SELECT {columns} FROM {quote(Election._meta.db_table)} WHERE {quote('slug')} = %s"  # noqa: S608 - constant names
-    return next(iter(Election.objects.raw(sql, [slug])), None)
+    sql, converters = _box_election_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (col, functions) in zip(row, converters, strict=True):
+        for function in functions:
+            value = function(value, col, connection)
+        values.append(value)
+    return Election.from_db(connection.alias, BOX_ELECTION_FIELDS, values)
 
 
 # -- the election's context, parsed once -------------------------------------------------------
@@ -186,14 +217,33 @@ def position(ballot: CastBallot) -> dict[str, Any] | None:
 
 def cast_receipt(ballot: CastBallot) -> dict[str, Any]:
     """The receipt the cast (or spoil) call answers (docs/protocol.md §13.4)."""
+    return receipt(
+        ballot.election,
+        ballot.tracking_code,
+        ballot.sha256,
+        ballot_status(ballot),
+        ballot.received_at,
+        position(ballot),
+    )
+
+
+def receipt(
+    election: Election,
+    tracking_code: str,
+    sha256: str,
+    status: str,
+    received_at: Any,
+    at: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The receipt's fields, for a ballot just stored (no row read back) or a stored one."""
     return {
-        "election": ballot.election.slug,
-        "tracking_code": ballot.tracking_code,
-        "log": ballot.election.log_name,
-        "ballot_sha256": ballot.sha256,
-        "status": ballot_status(ballot),
-        "received_at": ballot.received_at.isoformat(),
-        "position": position(ballot),
+        "election": election.slug,
+        "tracking_code": tracking_code,
+        "log": election.log_name,
+        "ballot_sha256": sha256,
+        "status": status,
+        "received_at": received_at.isoformat(),
+        "position": at,
     }
 
 

@@ -39,11 +39,11 @@ from civic_votecrypto.ballot import (
     verify_ballot,
     verify_challenged_ballot,
 )
+from civic_votecrypto.batch import WeightStream
 from civic_votecrypto.errors import BallotError, CryptoError, EncodingError
 from identity.core import base64url
 from identity.core.jcs import JCSError, canonicalize
 from ledger import services as ledger
-from ledger.models import OutboxEntry
 from voting.errors import (
     BadKeySignature,
     BallotAlreadyReceived,
@@ -198,13 +198,15 @@ def _check_binding(election: Election, ballot: EncryptedBallot) -> None:
 
 
 def verify_proofs(election: Election, ballot: EncryptedBallot) -> None:
-    """Every range and limit proof as one batch (one multi-scalar multiplication)."""
+    """Every range and limit proof as one batch (one multi-scalar multiplication).
+
+    The batch weights come in a block sized to one ballot (it needs fewer weights than it has
+    terms) rather than the default 256, which cost a measured tenth of the verification."""
     ensure_backend()
     ctx = box.box_context(election).ctx
-    verifier = BatchVerifier(fixed_bases=[ctx.joint_key])
-    verifier.add_weighted(
-        ballot.ballot_id, lambda: ballot_weigher(ctx, ballot), ballot_term_count(ctx.manifest)
-    )
+    terms = ballot_term_count(ctx.manifest)
+    verifier = BatchVerifier(fixed_bases=[ctx.joint_key], weight=WeightStream(block=max(16, terms)))
+    verifier.add_weighted(ballot.ballot_id, lambda: ballot_weigher(ctx, ballot), terms)
     if verifier.verify():
         return
     try:
@@ -252,11 +254,10 @@ def _receipt(
     election: Election, kind: str, ballot: EncryptedBallot, sha256: str, received_at: Any
 ) -> Received:
     """The receipt of a ballot this request stored (no log position yet), without reading it back."""
-    row = CastBallot(
-        election=election, kind=kind, tracking_code=ballot.tracking_code, sha256=sha256,
-        received_at=received_at, counting=kind == CastBallot.Kind.CAST, outbox=OutboxEntry(),
-    )  # fmt: skip
-    return Received(box.cast_receipt(row), created=True)
+    status = "counting" if kind == CastBallot.Kind.CAST else "spoiled"
+    return Received(
+        box.receipt(election, ballot.tracking_code, sha256, status, received_at, None), created=True
+    )
 
 
 def _store_portable(
