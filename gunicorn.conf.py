@@ -15,7 +15,7 @@ connections.
 import os
 
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 keepalive = 5

@@ -13,7 +13,14 @@ and a lean asyncio client (keep-alive HTTP/1.1 on raw streams, this process) cas
 - ``casts_per_s``: saturation, a closed loop of ``--concurrency`` clients over ``--saturation`` casts;
 - ``p50_ms``/``p95_ms``/``p99_ms``: an open arrival model, Poisson arrivals at ``--rate`` casts/s
   for ``--seconds`` seconds, each latency from its scheduled arrival (so queueing counts);
-- ``errors``: any answer but 201 (or a transport error), over both phases.
+- ``errors``: any answer but 201 (or a transport error), over both phases;
+- ``cpu_ms_per_cast``: CPU time per cast during the saturation phase of the server (gunicorn's
+  processes), the database (the PostgreSQL backends of the bench database) and this client, from
+  /proc; ``cpu_bound_casts_per_s`` = cores / their sum: what the machine would do if it ran
+  nothing else, a figure that holds on a shared machine (``load_avg_1m`` says how shared).
+
+gunicorn runs with the repository's gunicorn.conf.py (worker class, keep-alive); ``--workers``
+and ``--threads`` default to its values.
 
 Afterwards it checks that the box holds one row and one ledger outbox entry per 201. Bounded: at
 most ``--timeout`` seconds of load, loopback only. Prints progress to stderr, ONE JSON object to
