@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -100,15 +101,56 @@ def entry_bytes(kind: str, payload: dict[str, Any]) -> bytes:
     return data
 
 
-def append(log_name: str, kind: str, payload: dict[str, Any]) -> OutboxEntry:
-    """Queue one entry for ``log_name``; call it inside the transaction that stores the record."""
+def append(
+    log_name: str, kind: str, payload: dict[str, Any], *, debounce: bool = False
+) -> OutboxEntry:
+    """Queue one entry for ``log_name``; call it inside the transaction that stores the record.
+
+    ``debounce``: the sequencing kick after commit is shared with the other appends of this
+    process within ``SEQUENCING_DEBOUNCE_S`` (for hot paths such as the ballot box).
+    """
     data = entry_bytes(kind, payload)
     log = ensure_log(log_name)
     row = OutboxEntry.objects.create(
         log=log, kind=kind, entry=data, leaf_hash=merkle.leaf_hash(data)
     )
-    _schedule_sequencing()
+    request_sequencing(debounce=debounce)
     return row
+
+
+@dataclass(frozen=True)
+class EntryTemplate:
+    """An entry's bytes with one payload value left open: ``head + JSON(value) + tail``.
+
+    For a store that learns that value only inside its own transaction (the ballot box's
+    one-round-trip write learns ``supersedes`` under the ballot key's lock, in SQL). The value
+    filled in must be ``null`` or a string that needs no JSON escaping, at most ``max_chars``
+    long; then the result is exactly ``entry_bytes(kind, payload | {hole: value})`` (RFC 8785
+    places a member by its key, never by its value) and its leaf hash is SHA-256(0x00 || entry).
+    """
+
+    kind: str
+    head: bytes
+    tail: bytes
+
+    def fill(self, value: str | None) -> bytes:
+        return self.head + (b"null" if value is None else b'"' + value.encode() + b'"') + self.tail
+
+
+_HOLE_MARKER = "civic.ledger.entry-template.hole"
+
+
+def entry_template(kind: str, payload: dict[str, Any], hole: str, max_chars: int) -> EntryTemplate:
+    """The :class:`EntryTemplate` of ``payload`` with ``payload[hole]`` open (checked like
+    :func:`entry_bytes`, the size limit with the longest value)."""
+    data = entry_bytes(kind, {**payload, hole: _HOLE_MARKER})
+    marker = rfc8785.dumps(_HOLE_MARKER)
+    if data.count(marker) != 1:
+        raise InvalidEntry(f"payload already holds the template marker {_HOLE_MARKER!r}")
+    head, _, tail = data.partition(marker)
+    if len(head) + len(tail) + max(max_chars + 2, 4) > MAX_ENTRY_BYTES:
+        raise InvalidEntry(f"entry may exceed {MAX_ENTRY_BYTES} bytes")
+    return EntryTemplate(kind, head, tail)
 
 
 def record_city_event(kind: str, payload: dict[str, Any]) -> OutboxEntry:
@@ -138,6 +180,52 @@ _sequencing_request: ContextVar[_SequencingRequest | None] = ContextVar(
 def _kick_sequencer() -> None:
     """Queue the sequencing task by its name; the broker failing is logged by ``on_commit``."""
     current_app.send_task(SEQUENCE_PENDING_TASK)
+
+
+def request_sequencing(*, debounce: bool = False) -> None:
+    """Ask for sequencing after the current transaction commits (at once outside one).
+
+    Plain: once per committed transaction. ``debounce``: at most one kick per
+    ``SEQUENCING_DEBOUNCE_S`` per process, sent at the end of the window, so every committed
+    entry is still followed by a kick sent after its commit (and the periodic task runs anyway:
+    a lost kick, or a process that exits with one pending, only delays sequencing).
+    """
+    if debounce:
+        transaction.on_commit(_debounced_kick.request, robust=True)
+    else:
+        _schedule_sequencing()
+
+
+SEQUENCING_DEBOUNCE_S = 0.2
+
+
+class _DebouncedKick:
+    """One timer per process: the first request arms it, later ones ride on it until it fires."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed = False
+
+    def request(self) -> None:
+        with self._lock:
+            if self._armed:
+                return
+            self._armed = True
+        kick = _kick_sequencer  # looked up now: a test that replaced it gets its replacement
+        timer = threading.Timer(SEQUENCING_DEBOUNCE_S, self._fire, args=(kick,))
+        timer.daemon = True
+        timer.start()
+
+    def _fire(self, kick: Any) -> None:
+        with self._lock:
+            self._armed = False  # before the kick: a later commit arms a new timer
+        try:
+            kick()
+        except Exception:  # noqa: BLE001 - the periodic task sequences anyway
+            logger.exception("ledger: sequencing kick failed; the periodic task will sequence")
+
+
+_debounced_kick = _DebouncedKick()
 
 
 def _schedule_sequencing() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from civic_votecrypto.ballot import ElectionContext
@@ -36,6 +37,61 @@ def signed_message(context: bytes, slug: str, canonical_document: bytes) -> byte
     return context + b"\x00" + slug.encode("utf-8") + b"\x00" + canonical_document
 
 
+# -- the election a cast names ----------------------------------------------------------------
+# What the cast path reads of an election, and nothing more: not the ceremony transcript (large
+# JSON, decoded on every load) and without compiling an ORM query each time (a measured part of
+# each cast). Any other field still loads on first access, as a deferred field does.
+BOX_ELECTION_FIELDS = (
+    "id",
+    "slug",
+    "state",
+    "district",
+    "opens_at",
+    "closes_at",
+    "log_name",
+    "context",
+)
+
+
+_box_election_sql: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _box_election_query() -> tuple[str, list[Any]]:
+    """The SQL and, per column, the converters the ORM would apply (built once per database)."""
+    found = _box_election_sql.get(connection.vendor)
+    if found is None:
+        quote = connection.ops.quote_name
+        table = Election._meta.db_table
+        # in the model's field order, which Model.from_db expects
+        fields = [f for f in Election._meta.concrete_fields if f.attname in BOX_ELECTION_FIELDS]
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = f"SELECT {columns} FROM {quote(table)} WHERE {quote('slug')} = %s"  # noqa: S608 - constant names
+        converters = []
+        for f in fields:
+            col = f.get_col(table)
+            converters.append(
+                (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            )
+        found = _box_election_sql[connection.vendor] = (sql, converters)
+    return found
+
+
+def box_election(slug: str) -> Election | None:
+    """The election with this slug, loaded with the fields the ballot box reads."""
+    sql, converters = _box_election_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (col, functions) in zip(row, converters, strict=True):
+        for function in functions:
+            value = function(value, col, connection)
+        values.append(value)
+    return Election.from_db(connection.alias, BOX_ELECTION_FIELDS, values)
+
+
 # -- the election's context, parsed once -------------------------------------------------------
 @dataclass(frozen=True)
 class BoxContext:
@@ -50,7 +106,8 @@ _contexts_lock = threading.Lock()
 def _branch_count(manifest: Manifest) -> tuple[int, int]:
     selections = sum(len(c.options) for c in manifest.contests)
     branches = sum(
-        len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1) for c in manifest.contests
+        len(c.options) * (c.max_value + 1) + (c.limit[1] - c.limit[0] + 1)
+        for c in manifest.contests
     )
     return selections, branches
 
@@ -110,7 +167,9 @@ def cast_body_limit(election: Election, cap: int) -> int:
         return min(cap, ENVELOPE_BYTES)
     ballot = box_context(election).max_ballot_bytes
     # A spoiled ballot adds its seed and choices: at most one small integer per option.
-    choices = sum(len(c.options) for c in box_context(election).ctx.manifest.contests) * (ID_MAX + 16)
+    choices = sum(len(c.options) for c in box_context(election).ctx.manifest.contests) * (
+        ID_MAX + 16
+    )
     return min(cap, ENVELOPE_BYTES + ballot + choices + 2 * (ID_MAX + 16) * 4)
 
 
@@ -146,7 +205,11 @@ def received_as(election: Election, sha256: str) -> tuple[int, str, str] | None:
 
 
 def ballot_by_sha256(election: Election, sha256: str) -> CastBallot | None:
-    return CastBallot.objects.select_related("outbox", "ballot_key").filter(election=election, sha256=sha256).first()
+    return (
+        CastBallot.objects.select_related("outbox", "ballot_key")
+        .filter(election=election, sha256=sha256)
+        .first()
+    )
 
 
 def ballot_status(ballot: CastBallot) -> str:
@@ -164,14 +227,33 @@ def position(ballot: CastBallot) -> dict[str, Any] | None:
 
 def cast_receipt(ballot: CastBallot) -> dict[str, Any]:
     """The receipt the cast (or spoil) call answers (docs/protocol.md §13.4)."""
+    return receipt(
+        ballot.election,
+        ballot.tracking_code,
+        ballot.sha256,
+        ballot_status(ballot),
+        ballot.received_at,
+        position(ballot),
+    )
+
+
+def receipt(
+    election: Election,
+    tracking_code: str,
+    sha256: str,
+    status: str,
+    received_at: Any,
+    at: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The receipt's fields, for a ballot just stored (no row read back) or a stored one."""
     return {
-        "election": ballot.election.slug,
-        "tracking_code": ballot.tracking_code,
-        "log": ballot.election.log_name,
-        "ballot_sha256": ballot.sha256,
-        "status": ballot_status(ballot),
-        "received_at": ballot.received_at.isoformat(),
-        "position": position(ballot),
+        "election": election.slug,
+        "tracking_code": tracking_code,
+        "log": election.log_name,
+        "ballot_sha256": sha256,
+        "status": status,
+        "received_at": received_at.isoformat(),
+        "position": at,
     }
 
 
@@ -182,7 +264,9 @@ def tracking_view(ballot: CastBallot) -> dict[str, Any]:
     out["kind"] = ballot.kind
     out["leaf_hash"] = bytes(ballot.outbox.leaf_hash).hex()
     out["supersedes"] = ballot.supersedes.tracking_code if ballot.supersedes_id else None
-    later = CastBallot.objects.filter(supersedes=ballot).values_list("tracking_code", flat=True).first()
+    later = (
+        CastBallot.objects.filter(supersedes=ballot).values_list("tracking_code", flat=True).first()
+    )
     out["superseded_by"] = later
     out["witnessed"] = False
     out["ledger_receipt"] = None
