@@ -105,7 +105,7 @@ def test_the_entry_template_fills_to_the_entry_bytes() -> None:
 
 def test_the_lean_view_leaves_other_requests_to_drf(election: Election) -> None:
     client = Client()
-    answer = client.get(url(election.slug))
+    answer = client.put(url(election.slug), data="{}", content_type="application/json")
     assert answer.status_code == 405 and answer.json()["error"] == "method_not_allowed"
     answer = client.post(url(election.slug), data="x=1", content_type="text/plain")
     assert answer.status_code == 415 and answer.json()["error"] == "unsupported_media_type"

@@ -69,7 +69,7 @@ BEGIN
           AND (opens_at IS NULL OR opens_at <= clock_timestamp())
           AND (closes_at IS NULL OR clock_timestamp() < closes_at);
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'election % is not open', p_election_id USING ERRCODE = 'CV001';
+        RAISE EXCEPTION 'election is not open' USING ERRCODE = 'CV001';
     END IF;
 END
 $$;
