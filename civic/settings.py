@@ -112,7 +112,9 @@ TEMPLATES = [
 # Database: PostgreSQL (psycopg 3) through DATABASE_URL, else SQLite under var/.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # No health check per request (it is a round trip, a third of a cast's): a connection that
+    # broke fails one request, after which Django drops it; the cast path retries once itself.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=False)}
 else:
     DATABASES = {
         "default": {
@@ -301,6 +303,10 @@ CIVIC_API_MAX_CREDENTIALS = int(os.environ.get("CIVIC_API_MAX_CREDENTIALS", "10"
 # crypto backend ("native" = libsecp256k1; falls back to the "py-ecc" reference if unavailable).
 CIVIC_BALLOT_BOX_MAX_BODY_BYTES = int(os.environ.get("CIVIC_BALLOT_BOX_MAX_BODY_BYTES", str(1024 * 1024)))
 CIVIC_BALLOT_BOX_BACKEND = os.environ.get("CIVIC_BALLOT_BOX_BACKEND", "native")
+# How long a web process may reuse an *open* election's row for the box's first check (seconds;
+# 0 reads it on every cast). Safe because the store re-checks the one rule inside its own
+# transaction (docs/protocol.md §13.2), so a close is never missed; it saves a round trip.
+CIVIC_BALLOT_BOX_ELECTION_CACHE_S = float(os.environ.get("CIVIC_BALLOT_BOX_ELECTION_CACHE_S", "1.0"))
 
 # The tally (issue 12): counting ballots are summed in chunks of this many by parallel Celery
 # tasks; the box freeze waits (retrying) for the sequencer and a signed checkpoint.

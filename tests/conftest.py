@@ -42,3 +42,13 @@ def _plain_http_in_tests() -> None:
     from django.conf import settings
 
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_open_election_cache() -> None:
+    """Each test makes its elections afresh (often under the same slug, with a new row id), so the
+    box's per-process cache of open elections is off; tests/voting/test_ballot_box_fast_path.py
+    turns it on where it tests it."""
+    from django.conf import settings
+
+    settings.CIVIC_BALLOT_BOX_ELECTION_CACHE_S = 0.0

@@ -142,3 +142,53 @@ def test_the_debounced_kick_follows_the_commit(
         ledger_services.request_sequencing(debounce=True)  # rides on the armed timer
     assert kicked.wait(timeout=30)
     assert calls == [1]
+
+
+def test_a_cached_open_election_never_lets_a_cast_in_after_the_close(
+    election: Election, official_client: Client, settings: Any
+) -> None:
+    """The box may reuse an open election's row for its first check; the store's own re-check
+    inside the transaction still refuses a cast once the close has committed, storing nothing."""
+    from tests.voting.ballot_box_support import stored
+    from voting.selectors import ballot_box as box_selectors
+    from voting.services import lifecycle
+
+    settings.CIVIC_BALLOT_BOX_ELECTION_CACHE_S = 3600.0
+    box_selectors._open_elections.clear()  # noqa: SLF001
+    client = Client()
+    first, late = (
+        new_voter(official_client, election.slug),
+        new_voter(official_client, election.slug),
+    )
+    body = cast_body(election.slug, first, make_ballot(election, 0).to_json())
+    assert post(client, url(election.slug), body).status_code == 201
+    assert box_selectors._open_elections[election.slug][1].state == Election.State.OPEN  # noqa: SLF001
+    lifecycle.close_early(
+        make_user("closer", Role.OFFICIAL), election, "closing under a cached row"
+    )
+    before = stored()
+    answer = post(
+        client,
+        url(election.slug),
+        cast_body(election.slug, late, make_ballot(election, 1).to_json()),
+    )
+    assert answer.status_code == 409 and answer.json()["error"] == "election_not_open"
+    assert stored() == before
+    box_selectors._open_elections.clear()  # noqa: SLF001
+
+
+def test_an_election_not_open_is_never_cached(election: Election, settings: Any) -> None:
+    """Only open elections are kept, so an election that opens is seen by the very next cast."""
+    from voting.selectors import ballot_box as box_selectors
+
+    settings.CIVIC_BALLOT_BOX_ELECTION_CACHE_S = 3600.0
+    box_selectors._open_elections.clear()  # noqa: SLF001
+    Election.objects.filter(pk=election.pk).update(state=Election.State.SCHEDULED)
+    assert (
+        box_selectors.box_election_cached(election.slug, 3600.0).state == Election.State.SCHEDULED
+    )
+    assert election.slug not in box_selectors._open_elections  # noqa: SLF001
+    Election.objects.filter(pk=election.pk).update(state=Election.State.OPEN)
+    assert box_selectors.box_election_cached(election.slug, 3600.0).state == Election.State.OPEN
+    assert election.slug in box_selectors._open_elections  # noqa: SLF001
+    box_selectors._open_elections.clear()  # noqa: SLF001

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,26 @@ def _box_election_query() -> tuple[str, list[Any]]:
             )
         found = _box_election_sql[connection.vendor] = (sql, converters)
     return found
+
+
+_open_elections: dict[str, tuple[float, Election]] = {}
+
+
+def box_election_cached(slug: str, ttl: float) -> Election | None:
+    """:func:`box_election`, reusing an election read while it was open for ``ttl`` seconds.
+
+    Only open elections are kept, so an opening is seen at once; a close within ``ttl`` is caught
+    by the store's own re-check of the one rule inside its transaction (never by this cache)."""
+    now = time.monotonic()
+    found = _open_elections.get(slug)
+    if found is not None and now - found[0] < ttl:
+        return found[1]
+    election = box_election(slug)
+    if election is not None and ttl > 0 and election.state == Election.State.OPEN:
+        _open_elections[slug] = (now, election)
+    else:
+        _open_elections.pop(slug, None)
+    return election
 
 
 def box_election(slug: str) -> Election | None:
@@ -286,7 +307,9 @@ def _figures(counting: int, cast: int, spoiled: int) -> dict[str, int]:
     return {"counting": counting, "cast": cast, "superseded": cast - counting, "spoiled": spoiled}
 
 
-def _by_district(election: Election, counts: dict[str | None, tuple[int, int, int]]) -> list[dict[str, Any]]:
+def _by_district(
+    election: Election, counts: dict[str | None, tuple[int, int, int]]
+) -> list[dict[str, Any]]:
     """One row per key district (all of the election's keys, with zeros), plus any other district
     the counts name; a one-key election has the one row ``district: null``."""
     districts: list[str | None] = [row.district or None for row in election_keys(election)]

@@ -22,7 +22,14 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,7 +106,7 @@ def ensure_backend() -> None:
 # -- checks (no database writes) ------------------------------------------------------------------
 def box_election(slug: str) -> Election:
     """The election a cast names; 404 unless it exists past its key ceremony."""
-    election = box.box_election(slug)
+    election = box.box_election_cached(slug, settings.CIVIC_BALLOT_BOX_ELECTION_CACHE_S)
     if election is None or election.context is None:
         raise NotFound(_("There is no election with this address."))
     return election
@@ -341,18 +348,29 @@ def _store_pg(
         json.dumps(document), ballot.tracking_code, sha256, received_at, election.log_name, name,
         head, tail,
     ]  # fmt: skip
-    for _attempt in range(2):
-        with (
-            transaction.atomic() if connection.in_atomic_block else nullcontext(),
-            connection.cursor() as cursor,
-        ):
-            try:
-                cursor.execute(STORE_SQL, params)
-            except DatabaseError as exc:
-                if getattr(exc.__cause__, "sqlstate", None) == NOT_OPEN_SQLSTATE:
-                    raise ElectionNotOpen(_("This election is not open for voting.")) from exc
+    reconnected = False
+    for _attempt in range(3):
+        try:
+            with (
+                transaction.atomic() if connection.in_atomic_block else nullcontext(),
+                connection.cursor() as cursor,
+            ):
+                try:
+                    cursor.execute(STORE_SQL, params)
+                except DatabaseError as exc:
+                    if getattr(exc.__cause__, "sqlstate", None) == NOT_OPEN_SQLSTATE:
+                        raise ElectionNotOpen(_("This election is not open for voting.")) from exc
+                    raise
+                ballot_pk, _outbox_pk, _supersedes = cursor.fetchone()
+        except (OperationalError, InterfaceError):
+            # A pooled connection that broke (no health check per request, settings.py): drop it
+            # and call once more. The call is one transaction, so it either stored nothing or
+            # stored the ballot, and then the retry meets the unique constraint: same receipt.
+            if reconnected or connection.in_atomic_block:
                 raise
-            ballot_pk, _outbox_pk, _supersedes = cursor.fetchone()
+            reconnected = True
+            connection.close()
+            continue
         if ballot_pk is not None:
             ledger.request_sequencing(debounce=True)
             return
