@@ -31,6 +31,15 @@ def _to_native(point: Point) -> object:
     return pub
 
 
+def coordinates(pub: object) -> tuple[int, int]:
+    """(x, y) of a libsecp256k1 public key struct (for a lazily decoded ``Point``)."""
+    out = ffi.new("unsigned char[65]")
+    size = ffi.new("size_t *", 65)
+    lib.secp256k1_ec_pubkey_serialize(_CTX, out, size, pub, _UNCOMPRESSED)
+    raw = bytes(out)
+    return int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big")
+
+
 def _from_native(pub: object) -> Point:
     out = ffi.new("unsigned char[65]")
     size = ffi.new("size_t *", 65)
@@ -78,7 +87,7 @@ def _native_terms(
     add_k = ks.append
     add_pub = pubs.append
     g_scalar = 0
-    g_x, g_y = G.x, G.y
+    g_encoded = G.encode()
     n = N
     for k, point in zip(scalars, points, strict=True):
         if not 0 < k < n:
@@ -87,7 +96,7 @@ def _native_terms(
                 continue
         if point.infinity:
             continue
-        if point.x == g_x and point.y == g_y:
+        if point is G or point._encoded == g_encoded:  # no coordinates needed (lazy points)
             g_scalar += k
             continue
         pub = point._native
@@ -211,12 +220,11 @@ class NativeBackend:
         return None if point is None else point.y
 
     def decompress(self, data: bytes, x: int) -> Point | None:
+        """One libsecp256k1 parse (its square root in C); coordinates only when asked for."""
         pub = ffi.new("secp256k1_pubkey *")
         if not lib.secp256k1_ec_pubkey_parse(_CTX, pub, data, 33):
             return None
-        point = _from_native(pub)
-        object.__setattr__(point, "_encoded", data)
-        return point
+        return Point.lazy(data, pub)
 
     def sum(self, points: Sequence[Point]) -> Point:
         return _combine([_to_native(p) for p in points if not p.infinity])
