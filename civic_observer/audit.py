@@ -227,16 +227,19 @@ def cast_ballot_checks(
     params: dict[str, Any], ballots: list[tuple[int, record.CastBallot, Any]]
 ) -> dict[str, Any]:
     """The verifier hook (``verifier.ChunkHook``): A4 and A5 for a chunk of cast ballots, in
-    the worker that has just decoded and checked them. A deferred ballot is canonicalised
-    from its JSON as loaded (after a strict decoding it is the same value as ``to_json``)."""
+    the worker that has just decoded and checked them, and each entry's RFC 8785 bytes for
+    the record hash (R2), so every ballot is canonicalised once. A deferred ballot is
+    canonicalised from its JSON as loaded (after a strict decoding it is the same value as
+    ``to_json``)."""
     items = []
+    entries = []
     for index, cast, ballot in ballots:
-        if cast.meta is None:
-            continue
         source = cast.raw if isinstance(cast, record.DeferredCastBallot) else ballot.to_json()
-        item: BallotItem = ("cast", index, ballot, None, cast.meta)
-        items.append((item, strict_json.canonical(source)))
-    return _check_items(params, items)
+        ballot_bytes = record.ballot_canonical(source)  # decoded strictly: ASCII strings only
+        entries.append(record.cast_entry_canonical(cast, ballot_bytes))
+        if cast.meta is not None:
+            items.append((("cast", index, ballot, None, cast.meta), ballot_bytes))
+    return {**_check_items(params, items), "entries": entries}
 
 
 # -- the audit -----------------------------------------------------------------------------------
@@ -244,6 +247,7 @@ class _Audit:
     def __init__(
         self,
         rec: record.ElectionRecord,
+        document: dict[str, Any],
         log: LogCopy | None,
         *,
         checkpoint_note: str | None,
@@ -255,6 +259,7 @@ class _Audit:
         progress: bool,
     ) -> None:
         self.rec = rec
+        self.document = document  # the record as parsed JSON (for its hash)
         self.logcopy = log
         self.checkpoint_note = checkpoint_note
         self.city_key = city_key
@@ -268,6 +273,7 @@ class _Audit:
         self.log_counting: set[str] | None = None
         self.frozen_checkpoint: note.Checkpoint | None = None
         self.report: verifier.Report | None = None
+        self.record_sha256: bytes | None = None
 
     def step(self, sid: str, check: Callable[[AuditStep], None]) -> None:
         s = self.steps[sid]
@@ -287,8 +293,6 @@ class _Audit:
             self.steps[
                 "R1"
             ].detail = f"{rec.version}: {len(rec.cast)} cast, {len(rec.challenged)} challenged"
-            self.step("R2", self.r2_signature)
-            bar.update(1)
             v2 = rec.version == record.RECORD_VERSION
             hook: verifier.ChunkHook | None = None
             if v2:
@@ -301,6 +305,9 @@ class _Audit:
                 rec, jobs=self.jobs, hook=hook, progress=lambda n: bar.update(2 * n)
             )
             self.report = report
+            if v2:
+                self.record_sha256 = self._record_hash(report)
+            self.step("R2", self.r2_signature)
             for s in report.steps:
                 step = self.steps[f"V{s.number}"]
                 step.detail = s.checked
@@ -322,18 +329,27 @@ class _Audit:
         steps = list(self.steps.values())
         return [s for s in steps if s.id != "A7" or self.anchors is not None]
 
+    def _record_hash(self, report: verifier.Report) -> bytes:
+        """The record hash from the entries' bytes the workers made (one canonicalisation of
+        each ballot); when no worker pass ran (V5 failed), from the whole document."""
+        entries = [part for chunk in report.extra for part in chunk["entries"]]
+        if len(entries) == len(self.rec.cast):
+            return record.record_hash_from(self.document, entries)
+        return record.record_hash(self.document)
+
     # R2
     def r2_signature(self, step: AuditStep) -> None:
         rec = self.rec
         if rec.version != record.RECORD_VERSION:
             step.fail("record", "a v1 record carries no city signature")
             return
-        assert rec.record_sha256 is not None  # noqa: S101 - set for every v2 record
-        step.detail = f"record sha256 {rec.record_sha256.hex()}"
+        digest = self.record_sha256
+        assert digest is not None  # noqa: S101 - set for every v2 record
+        step.detail = f"record sha256 {digest.hex()}"
         if rec.city_signature is None:
             step.fail("city_signature", "the record is not signed")
             return
-        if not record.verify_city_signature(rec.record_sha256, rec.city_signature):
+        if not record.verify_city_signature(digest, rec.city_signature):
             step.fail("city_signature", "does not verify over the record hash")
         if self.city_key is not None and rec.city_signature.public_key != self.city_key:
             step.fail("city_signature.public_key", "is not the city key given with --city-key")
@@ -683,12 +699,18 @@ def audit_election(
     """Audit one record (its bytes); never raises for a bad record: R1 fails instead."""
     r1 = AuditStep("R1", STEP_TITLES["R1"])
     try:
-        rec = record.loads(text, defer_ballots=True)
+        try:
+            document = strict_json.loads(text)
+        except EncodingError as exc:
+            raise record.RecordError("record", str(exc)) from None
+        # ballots are decoded in the verifier's workers, the record hashed from their bytes
+        rec = record.load_record(document, defer_ballots=True, hash_record=False)
     except record.RecordError as exc:
         r1.fail(exc.path, str(exc)[len(exc.path) + 2 :])
         return AuditReport([r1])
     audit = _Audit(
         rec,
+        document,
         log,
         checkpoint_note=checkpoint_note,
         city_key=city_key,
@@ -706,7 +728,7 @@ def audit_election(
     report = AuditReport(
         steps,
         election=rec.slug,
-        record_sha256=rec.record_sha256.hex() if rec.record_sha256 else None,
+        record_sha256=audit.record_sha256.hex() if audit.record_sha256 else None,
         ballots={
             "cast": len(rec.cast),
             "counting": len(rec.counting),

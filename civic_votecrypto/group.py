@@ -121,6 +121,11 @@ class Point:
         """Strict SEC1 compressed decoding (length, prefix, x < p, x on the curve)."""
         if not isinstance(data, bytes | bytearray) or len(data) != POINT_BYTES:
             raise EncodingError(f"a point is exactly {POINT_BYTES} bytes")
+        parse = getattr(_backend, "parse", None)
+        if parse is not None:  # the backend checks everything below at once
+            point = parse(bytes(data))
+            if point is not None:
+                return point
         prefix = data[0]
         if prefix not in (2, 3):
             raise EncodingError("point prefix must be 0x02 or 0x03")

@@ -219,6 +219,15 @@ class NativeBackend:
         point = self.decompress(bytes((2 + parity,)) + x.to_bytes(32, "big"), x)
         return None if point is None else point.y
 
+    def parse(self, data: bytes) -> Point | None:
+        """A 33-byte SEC1 compressed point, or None for anything libsecp256k1 refuses (a
+        prefix other than 02/03, x >= p, x not on the curve: ``Point.decode`` then finds
+        which, for its error message). One call does every check of strict decoding."""
+        pub = ffi.new("secp256k1_pubkey *")
+        if not lib.secp256k1_ec_pubkey_parse(_CTX, pub, data, 33):
+            return None
+        return Point.lazy(data, pub)
+
     def decompress(self, data: bytes, x: int) -> Point | None:
         """One libsecp256k1 parse (its square root in C); coordinates only when asked for."""
         pub = ffi.new("secp256k1_pubkey *")

@@ -160,11 +160,15 @@ class DeferredCastBallot(CastBallot):
     bookkeeping are checked at load. ``ballot`` decodes on first access and keeps the result.
     """
 
+    entry: Mapping[str, Any]
     raw: Any
     path: str
 
-    def __init__(self, raw: Any, path: str, weight: int, meta: BallotMeta | None) -> None:
-        object.__setattr__(self, "raw", raw)
+    def __init__(
+        self, entry: Mapping[str, Any], path: str, weight: int, meta: BallotMeta | None
+    ) -> None:
+        object.__setattr__(self, "entry", entry)  # the cast entry as loaded (JSON values)
+        object.__setattr__(self, "raw", entry["ballot"])
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "weight", weight)
         object.__setattr__(self, "meta", meta)
@@ -524,7 +528,7 @@ def _defer_cast(entries: list[Any], v2: bool) -> list[CastBallot]:
             )
             continue
         meta = _meta(e, path, tracking_code(code), cast=True) if v2 else None
-        out.append(DeferredCastBallot(raw, f"{path}.ballot", weight, meta))
+        out.append(DeferredCastBallot(e, f"{path}.ballot", weight, meta))
     return out
 
 
@@ -582,6 +586,48 @@ def record_hash(document: Mapping[str, Any]) -> bytes:
     """SHA-256 of RFC 8785 of the record document without its ``city_signature`` field."""
     unsigned = {k: v for k, v in document.items() if k != "city_signature"}
     return hashlib.sha256(strict_json.canonical(unsigned)).digest()
+
+
+def ballot_canonical(raw: Any) -> bytes:
+    """RFC 8785 bytes of an encrypted ballot's JSON that ``EncryptedBallot.from_json``
+    accepted, without ``strict_json.canonical``'s scans for numbers and non-BMP characters:
+    such a ballot holds only objects, lists and strings of ASCII (identifiers, lowercase hex,
+    the version), for which sorted keys and no whitespace already are RFC 8785."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def cast_entry_canonical(cast: CastBallot, ballot_canonical: bytes | None = None) -> bytes:
+    """RFC 8785 bytes of one ``ballots.cast`` entry, reusing the ballot's own if given.
+
+    ``"ballot"`` sorts before every other key of an entry, so the entry's bytes are
+    ``{"ballot":`` + the ballot's bytes + ``,`` + the rest's bytes without their ``{``."""
+    entry = cast.entry if isinstance(cast, DeferredCastBallot) else cast.to_json()
+    if ballot_canonical is None:
+        ballot_canonical = strict_json.canonical(entry["ballot"])
+    rest = strict_json.canonical({k: v for k, v in entry.items() if k != "ballot"})
+    return b'{"ballot":' + ballot_canonical + b"," + rest[1:]
+
+
+def record_hash_from(document: Mapping[str, Any], cast_canonical: Iterable[bytes]) -> bytes:
+    """``record_hash(document)`` given the RFC 8785 bytes of its cast entries in order (as
+    workers that canonicalised each ballot anyway give them), the way ``RecordWriter``
+    hashes: ``ballots`` is the first key in RFC 8785 order, the other sections follow."""
+    digest = hashlib.sha256(b'{"ballots":{"cast":[')
+    first = True
+    for part in cast_canonical:
+        if not first:
+            digest.update(b",")
+        first = False
+        digest.update(part)
+    ballots = document["ballots"]
+    digest.update(b'],"challenged":')
+    digest.update(strict_json.canonical(ballots["challenged"]))
+    digest.update(b"}")
+    for key in sorted(k for k in document if k not in ("ballots", "city_signature")):
+        digest.update(b"," + json.dumps(key).encode() + b":")
+        digest.update(strict_json.canonical(document[key]))
+    digest.update(b"}")
+    return digest.digest()
 
 
 def _eligibility(raw: Any) -> Eligibility:
@@ -671,7 +717,9 @@ def _city_signature(raw: Any) -> CitySignature | None:
     )
 
 
-def load_record(document: Any, *, jobs: int = 1, defer_ballots: bool = False) -> ElectionRecord:
+def load_record(
+    document: Any, *, jobs: int = 1, defer_ballots: bool = False, hash_record: bool = True
+) -> ElectionRecord:
     """Parse and strictly validate a record document (a dict from JSON), v1 or v2.
 
     ``jobs`` > 1 decodes the cast ballots in that many worker processes (same result).
@@ -679,6 +727,8 @@ def load_record(document: Any, *, jobs: int = 1, defer_ballots: bool = False) ->
     (``DeferredCastBallot``): ``verifier.verify_record`` decodes them in its worker processes
     and raises the ``RecordError`` loading would have raised, so a caller that defers must
     treat that error as a loading failure (the verifier CLI and ``audit-election`` do).
+    ``hash_record=False`` leaves ``record_sha256`` unset, for a caller that hashes the record
+    itself (``record_hash_from``).
     """
     version = document.get("version") if isinstance(document, Mapping) else None
     if version not in RECORD_VERSIONS:
@@ -775,7 +825,7 @@ def load_record(document: Any, *, jobs: int = 1, defer_ballots: bool = False) ->
             "log": _log(root["log"]),
             "challenged_meta": tuple(challenged_meta),
             "city_signature": _city_signature(root["city_signature"]),
-            "record_sha256": record_hash(root),
+            "record_sha256": record_hash(root) if hash_record else None,
         }
     return ElectionRecord(
         manifest=manifest,

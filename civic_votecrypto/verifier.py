@@ -282,11 +282,11 @@ def _run_chunks(
 
 
 def auto_chunk_size(ballots: int, jobs: int) -> int:
-    """Ballots per work unit: two units per process (so a slow one can be caught up), each
-    between 256 and 2048 ballots. A big unit amortises the fixed cost of the bucket
-    multi-scalar multiplication (a few thousand combine calls per batch) over more ballots;
-    a failing batch is still narrowed down to the bad ballots by bisection."""
-    return max(DEFAULT_CHUNK, min(2048, -(-ballots // (2 * max(1, jobs)))))
+    """Ballots per work unit: one unit per process, between 256 and 2048 ballots. A big unit
+    amortises the fixed cost of the native bucket multi-scalar multiplication (about 8,000
+    combine calls per batch, each with a field inversion: 160 µs per ballot at 256) over
+    more ballots; a failing batch is still narrowed down to the bad ballots by bisection."""
+    return max(DEFAULT_CHUNK, min(2048, -(-ballots // max(1, jobs))))
 
 
 def _uniqueness_keys(cast: CastBallot) -> tuple[str, str, list[tuple[str, str, str]]]:
