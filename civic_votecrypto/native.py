@@ -7,7 +7,9 @@ infinity, so this module maps "zero scalar" and "sum is infinity" to ``IDENTITY`
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
+from functools import partial
 from itertools import chain
 
 from coincurve._libsecp256k1 import ffi, lib
@@ -108,6 +110,8 @@ def _native_terms(
 
 
 _PUBKEY_SIZE = ffi.sizeof("secp256k1_pubkey")
+_drain = partial(deque, maxlen=0)
+"""Consume an iterator for its side effects, in C."""
 _TIMES_256 = (256).to_bytes(32, "big")
 _POWERS_OF_TWO = [(1 << t).to_bytes(32, "big") for t in range(8)]
 BUCKET_MSM_MIN_POINTS = 1500
@@ -151,8 +155,9 @@ def _bucket_msm(groups: list[tuple[list[int], object, int, int]]) -> Point:
         buckets: list[list[int]] = [[] for _ in range(256)]
         for digits, addresses, width in prepared:
             if w < width:
-                for d, address in zip(digits[w::width], addresses, strict=True):
-                    buckets[d].append(address)
+                # buckets[d].append(address) for every (digit, address), looped in C (map
+                # over built-in methods): twice as fast as the same loop in Python bytecode
+                _drain(map(list.append, map(buckets.__getitem__, digits[w::width]), addresses))
         flat = ffi.new("uintptr_t[]", list(chain.from_iterable(buckets[1:])))
         pointers = ffi.cast("secp256k1_pubkey **", flat)
         start = 0
