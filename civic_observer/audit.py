@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -176,7 +174,7 @@ def verify_report(document: dict[str, Any]) -> bool:
         return False
 
 
-# -- the per-ballot pass (hashes, tokens, signatures), in worker processes ----------------------
+# -- the per-ballot pass (hashes, tokens, signatures), in the verifier's worker processes -------
 BallotItem = tuple[str, int, Any, Any, record.BallotMeta]  # kind, index, ballot, challenged, meta
 
 
@@ -184,23 +182,19 @@ def ballot_name(kind: str, index: int, meta: record.BallotMeta) -> str:
     return f"ballots.{kind}[{index}] (tracking code {meta.tracking_code})"
 
 
-_inherited: list[BallotItem] = []
-
-
-def _ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
-    """sha256 of each ballot's RFC 8785 bytes, its token and its key signature."""
-    items = task["items"] if "items" in task else _inherited[task["start"] : task["stop"]]
+def _check_items(params: dict[str, Any], items: list[tuple[BallotItem, bytes]]) -> dict[str, Any]:
+    """sha256 of each ballot's RFC 8785 bytes (given with the item), its token and its key
+    signature: A4 and A5 for some ballots."""
     keys = {
         kid: (eligibility.load_rsa_key(pem), district)
-        for kid, (pem, district) in task["keys"].items()
+        for kid, (pem, district) in params["keys"].items()
     }
-    slug = task["slug"]
+    slug = params["slug"]
     hashes: list[tuple[str, int, str, str | None]] = []
     tokens: list[tuple[str, str]] = []
     signatures: list[tuple[str, str]] = []
-    for kind, index, b, challenged, meta in items:
+    for (kind, index, _, challenged, meta), ballot_bytes in items:
         name = ballot_name(kind, index, meta)
-        ballot_bytes = strict_json.canonical(b.to_json())
         if kind == "cast":
             signed = eligibility.cast_message(slug, ballot_bytes)
             extra = None
@@ -229,28 +223,23 @@ def _ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
     return {"hashes": hashes, "tokens": tokens, "signatures": signatures}
 
 
-def _run_ballot_pass(
-    common: dict[str, Any], items: list[BallotItem], jobs: int, bar: Callable[[int], None]
-) -> list[dict[str, Any]]:
-    global _inherited
-    bounds = [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
-    out = []
-    if jobs <= 1 or len(bounds) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for a, b in bounds:
-            out.append(_ballot_chunk({**common, "items": items[a:b]}))
-            bar(b - a)
-        return out
-    _inherited = items
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            tasks = [{**common, "start": a, "stop": b} for a, b in bounds]
-            for (a, b), result in zip(bounds, pool.map(_ballot_chunk, tasks), strict=True):
-                out.append(result)
-                bar(b - a)
-    finally:
-        _inherited = []
-    return out
+def cast_ballot_checks(
+    params: dict[str, Any], ballots: list[tuple[int, record.CastBallot, Any]]
+) -> dict[str, Any]:
+    """The verifier hook (``verifier.ChunkHook``): A4 and A5 for a chunk of cast ballots, in
+    the worker that has just decoded and checked them, and each entry's RFC 8785 bytes for
+    the record hash (R2), so every ballot is canonicalised once. A deferred ballot is
+    canonicalised from its JSON as loaded (after a strict decoding it is the same value as
+    ``to_json``)."""
+    items = []
+    entries = []
+    for index, cast, ballot in ballots:
+        source = cast.raw if isinstance(cast, record.DeferredCastBallot) else ballot.to_json()
+        ballot_bytes = record.ballot_canonical(source)  # decoded strictly: ASCII strings only
+        entries.append(record.cast_entry_canonical(cast, ballot_bytes))
+        if cast.meta is not None:
+            items.append((("cast", index, ballot, None, cast.meta), ballot_bytes))
+    return {**_check_items(params, items), "entries": entries}
 
 
 # -- the audit -----------------------------------------------------------------------------------
@@ -258,6 +247,7 @@ class _Audit:
     def __init__(
         self,
         rec: record.ElectionRecord,
+        document: dict[str, Any],
         log: LogCopy | None,
         *,
         checkpoint_note: str | None,
@@ -269,6 +259,7 @@ class _Audit:
         progress: bool,
     ) -> None:
         self.rec = rec
+        self.document = document  # the record as parsed JSON (for its hash)
         self.logcopy = log
         self.checkpoint_note = checkpoint_note
         self.city_key = city_key
@@ -281,6 +272,8 @@ class _Audit:
         self.hashes: dict[tuple[str, int], tuple[str, str | None]] = {}
         self.log_counting: set[str] | None = None
         self.frozen_checkpoint: note.Checkpoint | None = None
+        self.report: verifier.Report | None = None
+        self.record_sha256: bytes | None = None
 
     def step(self, sid: str, check: Callable[[AuditStep], None]) -> None:
         s = self.steps[sid]
@@ -300,15 +293,27 @@ class _Audit:
             self.steps[
                 "R1"
             ].detail = f"{rec.version}: {len(rec.cast)} cast, {len(rec.challenged)} challenged"
+            v2 = rec.version == record.RECORD_VERSION
+            hook: verifier.ChunkHook | None = None
+            if v2:
+                assert rec.eligibility is not None  # noqa: S101 - every v2 record has one
+                keys = {k.key_id: (k.public_key, k.district) for k in rec.eligibility.keys}
+                hook = (cast_ballot_checks, {"slug": rec.slug, "keys": keys})
+            # V6-V9, A4 and A5 of the cast ballots in one pass, each ballot decoded once, in
+            # its worker (a RecordError from a ballot that does not decode leaves to R1)
+            report = verifier.verify_record(
+                rec, jobs=self.jobs, hook=hook, progress=lambda n: bar.update(2 * n)
+            )
+            self.report = report
+            if v2:
+                self.record_sha256 = self._record_hash(report)
             self.step("R2", self.r2_signature)
-            bar.update(1)
-            report = verifier.verify_record(rec, jobs=self.jobs)
             for s in report.steps:
                 step = self.steps[f"V{s.number}"]
                 step.detail = s.checked
                 step.failures = [(f.obj, f.reason) for f in s.failures]
-            bar.update(len(rec.cast) + len(rec.challenged) + 1)
-            if rec.version != record.RECORD_VERSION:
+            bar.update(len(rec.challenged) + 1)
+            if not v2:
                 for sid in ("A1", "A2", "A3", "A4", "A5", "A6"):
                     self.steps[sid].fail("record", "a v1 record has no log or eligibility data")
             else:
@@ -324,18 +329,27 @@ class _Audit:
         steps = list(self.steps.values())
         return [s for s in steps if s.id != "A7" or self.anchors is not None]
 
+    def _record_hash(self, report: verifier.Report) -> bytes:
+        """The record hash from the entries' bytes the workers made (one canonicalisation of
+        each ballot); when no worker pass ran (V5 failed), from the whole document."""
+        entries = [part for chunk in report.extra for part in chunk["entries"]]
+        if len(entries) == len(self.rec.cast):
+            return record.record_hash_from(self.document, entries)
+        return record.record_hash(self.document)
+
     # R2
     def r2_signature(self, step: AuditStep) -> None:
         rec = self.rec
         if rec.version != record.RECORD_VERSION:
             step.fail("record", "a v1 record carries no city signature")
             return
-        assert rec.record_sha256 is not None  # noqa: S101 - set for every v2 record
-        step.detail = f"record sha256 {rec.record_sha256.hex()}"
+        digest = self.record_sha256
+        assert digest is not None  # noqa: S101 - set for every v2 record
+        step.detail = f"record sha256 {digest.hex()}"
         if rec.city_signature is None:
             step.fail("city_signature", "the record is not signed")
             return
-        if not record.verify_city_signature(rec.record_sha256, rec.city_signature):
+        if not record.verify_city_signature(digest, rec.city_signature):
             step.fail("city_signature", "does not verify over the record hash")
         if self.city_key is not None and rec.city_signature.public_key != self.city_key:
             step.fail("city_signature.public_key", "is not the city key given with --city-key")
@@ -354,14 +368,20 @@ class _Audit:
                 continue
             if eligibility.rsa_key_id(loaded) != k.key_id:
                 a4.fail(f"eligibility key {k.key_id[:16]}...", "key_id is not SHA-256 of its SPKI")
-        items: list[BallotItem] = [
-            ("cast", i, c.ballot, None, c.meta) for i, c in enumerate(rec.cast) if c.meta
-        ]
-        items += [
-            ("challenged", i, ch.ballot, ch, m)
+        params = {"slug": rec.slug, "keys": keys}
+        # the cast ballots were checked in the verifier's workers (the hook); only when V5
+        # left the verifier no context to check ballots with are they checked here
+        results = list(self.report.extra) if self.report is not None else []
+        if not results and rec.cast:
+            results = [
+                cast_ballot_checks(params, [(i, c, c.ballot) for i, c in enumerate(rec.cast)])
+            ]
+        items: list[tuple[BallotItem, bytes]] = [
+            (("challenged", i, ch.ballot, ch, m), strict_json.canonical(ch.ballot.to_json()))
             for i, (ch, m) in enumerate(zip(rec.challenged, rec.challenged_meta, strict=True))
         ]
-        results = _run_ballot_pass({"slug": rec.slug, "keys": keys}, items, self.jobs, update)
+        results.append(_check_items(params, items))
+        update(len(items))
         for result in results:
             for kind, index, sha, extra in result["hashes"]:
                 self.hashes[(kind, index)] = (sha, extra)
@@ -370,7 +390,8 @@ class _Audit:
             for obj, why in result["signatures"]:
                 a5.fail(obj, why)
         keys_by_district: dict[str | None, set[bytes]] = {}
-        for _, _, _, _, meta in items:
+        metas = [c.meta for c in rec.cast if c.meta] + list(rec.challenged_meta)
+        for meta in metas:
             keys_by_district.setdefault(meta.district, set()).add(meta.ballot_key)
         issued = dict(rec.eligibility.tokens_issued)
         for district, ballot_keys in keys_by_district.items():
@@ -381,12 +402,12 @@ class _Audit:
                     f"{len(ballot_keys)} ballot keys voted, only {limit} tokens were issued",
                 )
         a4.detail = (
-            f"{len(items)} tokens under {len(keys)} key(s); ballot keys per district "
+            f"{len(metas)} tokens under {len(keys)} key(s); ballot keys per district "
             + ", ".join(
                 f"{d or 'all'}: {len(k)}/{issued.get(d, 0)}" for d, k in keys_by_district.items()
             )
         )
-        a5.detail = f"{len(items)} signatures"
+        a5.detail = f"{len(metas)} signatures"
 
     # A1
     def a1_identity(self, step: AuditStep) -> None:
@@ -573,33 +594,22 @@ class _Audit:
         if self.log_counting is None:
             step.fail("log", "the counting ballots could not be read from the log (A3)")
             return
-        columns: dict[tuple[str, str], list[Ciphertext]] = {
-            k: [] for k in selection_keys(rec.manifest)
-        }
-        weights: dict[tuple[str, str], list[int]] = {k: [] for k in columns}
+        keys = selection_keys(rec.manifest)
+        totals = self.report.totals if self.report is not None else None
         count = 0
+        changes: list[tuple[int, record.CastBallot]] = []  # (+1 or -1, ballot) against V9's sum
         for c in rec.cast:
-            if c.meta is None or c.meta.tracking_code not in self.log_counting:
-                continue
-            count += 1
-            for contest in c.ballot.contests:
-                for sel in contest.selections:
-                    key = (contest.contest_id, sel.option_id)
-                    if key in columns:
-                        columns[key].append(sel.ciphertext)
-                        weights[key].append(c.weight)
+            by_log = c.meta is not None and c.meta.tracking_code in self.log_counting
+            count += by_log
+            if totals is None:
+                if by_log:
+                    changes.append((1, c))
+            elif by_log != c.counting:
+                changes.append((1 if by_log else -1, c))
         if count != rec.tally.ballot_count:
             step.fail("tally.ballot_count", f"is {rec.tally.ballot_count}, the log counts {count}")
-        for key, cts in columns.items():
-            ws = weights[key]
-            if all(w == 1 for w in ws):
-                total = Ciphertext(
-                    sum_many([ct.alpha for ct in cts]), sum_many([ct.beta for ct in cts])
-                )
-            else:
-                total = Ciphertext(
-                    group.msm(ws, [ct.alpha for ct in cts]), group.msm(ws, [ct.beta for ct in cts])
-                )
+        for key in keys:
+            total = _retally(key, (totals or {}).get(key), changes)
             published = rec.tally.ciphertexts[key]
             if (total.alpha, total.beta) != (published.alpha, published.beta):
                 step.fail(
@@ -653,6 +663,27 @@ class _Audit:
         )
 
 
+def _retally(
+    key: tuple[str, str], base: Ciphertext | None, changes: Sequence[tuple[int, record.CastBallot]]
+) -> Ciphertext:
+    """``base`` (V9's sum of the record's counting ballots) plus or minus the weighted
+    ciphertexts of the ballots whose counting the log judges otherwise: the sum over exactly
+    the ballots the log says count, without adding every ciphertext a second time."""
+    alphas: list[Any] = [] if base is None else [base.alpha]
+    betas: list[Any] = [] if base is None else [base.beta]
+    scalars: list[int] = [] if base is None else [1]
+    for sign, c in changes:
+        for contest in c.ballot.contests:
+            for sel in contest.selections:
+                if (contest.contest_id, sel.option_id) == key:
+                    scalars.append(sign * c.weight % group.N)
+                    alphas.append(sel.ciphertext.alpha)
+                    betas.append(sel.ciphertext.beta)
+    if all(k == 1 for k in scalars):
+        return Ciphertext(sum_many(alphas), sum_many(betas))
+    return Ciphertext(group.msm(scalars, alphas), group.msm(scalars, betas))
+
+
 def audit_election(
     text: str | bytes,
     log: LogCopy | None,
@@ -668,12 +699,18 @@ def audit_election(
     """Audit one record (its bytes); never raises for a bad record: R1 fails instead."""
     r1 = AuditStep("R1", STEP_TITLES["R1"])
     try:
-        rec = record.loads(text, jobs=verifier.decode_jobs(jobs))
+        try:
+            document = strict_json.loads(text)
+        except EncodingError as exc:
+            raise record.RecordError("record", str(exc)) from None
+        # ballots are decoded in the verifier's workers, the record hashed from their bytes
+        rec = record.load_record(document, defer_ballots=True, hash_record=False)
     except record.RecordError as exc:
         r1.fail(exc.path, str(exc)[len(exc.path) + 2 :])
         return AuditReport([r1])
     audit = _Audit(
         rec,
+        document,
         log,
         checkpoint_note=checkpoint_note,
         city_key=city_key,
@@ -683,11 +720,15 @@ def audit_election(
         jobs=jobs,
         progress=progress,
     )
-    steps = audit.run()
+    try:
+        steps = audit.run()
+    except record.RecordError as exc:  # a ballot the verifier's workers could not decode
+        r1.fail(exc.path, str(exc)[len(exc.path) + 2 :])
+        return AuditReport([r1])
     report = AuditReport(
         steps,
         election=rec.slug,
-        record_sha256=rec.record_sha256.hex() if rec.record_sha256 else None,
+        record_sha256=audit.record_sha256.hex() if audit.record_sha256 else None,
         ballots={
             "cast": len(rec.cast),
             "counting": len(rec.counting),

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -69,6 +68,29 @@ class Point:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Point is immutable")
 
+    def __getattr__(self, name: str) -> int:
+        # Only reached for an unset slot: a point decoded by the native backend keeps just its
+        # encoding and libsecp256k1 handle until someone needs its coordinates (``lazy``).
+        if name not in ("x", "y") or self._native is None:
+            raise AttributeError(name)
+        from .native import coordinates  # noqa: PLC0415 - only native points are lazy
+
+        x, y = coordinates(self._native)
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+        return x if name == "x" else y
+
+    @classmethod
+    def lazy(cls, encoded: bytes, native: object) -> Point:
+        """A valid point known by its 33-byte encoding and a backend handle, coordinates
+        computed on first use: decoding a ballot's points then costs one libsecp256k1 parse
+        each, and most of them (proof commitments) never need their coordinates."""
+        point = cls.__new__(cls)
+        object.__setattr__(point, "infinity", False)
+        object.__setattr__(point, "_encoded", encoded)
+        object.__setattr__(point, "_native", native)
+        return point
+
     def __reduce__(self) -> tuple[type[Point], tuple[int, int, bool]]:
         # Pickle (process pools) by coordinates only; caches are rebuilt on demand.
         return (Point, (self.x, self.y, self.infinity))
@@ -99,6 +121,11 @@ class Point:
         """Strict SEC1 compressed decoding (length, prefix, x < p, x on the curve)."""
         if not isinstance(data, bytes | bytearray) or len(data) != POINT_BYTES:
             raise EncodingError(f"a point is exactly {POINT_BYTES} bytes")
+        parse = getattr(_backend, "parse", None)
+        if parse is not None:  # the backend checks everything below at once
+            point = parse(bytes(data))
+            if point is not None:
+                return point
         prefix = data[0]
         if prefix not in (2, 3):
             raise EncodingError("point prefix must be 0x02 or 0x03")
@@ -177,20 +204,19 @@ def scalar_from_hex(text: str, *, nonzero: bool = False) -> int:
     return decode_scalar(hex_to_bytes(text, SCALAR_BYTES, "scalar"), nonzero=nonzero)
 
 
-_LOWER_HEX = re.compile(r"[0-9a-f]*")
-
-
 def hex_to_bytes(text: str, length: int, what: str) -> bytes:
     """Lowercase hex of an exact byte length (one textual form per value)."""
     if not isinstance(text, str) or len(text) != 2 * length:
         raise EncodingError(f"{what} hex must be {2 * length} characters")
-    # fullmatch, not bytes.fromhex alone: fromhex skips whitespace, so "00 11…" would decode
-    # to fewer bytes than asked for (and `$` would let a trailing newline through).
-    if _LOWER_HEX.fullmatch(text) is None:
+    # Not bytes.fromhex alone: it skips whitespace ("00 11…" decodes to fewer bytes) and
+    # accepts uppercase. Decoding and re-encoding must give the text back exactly, which
+    # holds only for lowercase hex digits (and is faster than a regular expression).
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        data = b""
+    if len(data) != length or data.hex() != text:
         raise EncodingError(f"{what} hex must be lowercase hex digits only [0-9a-f]")
-    data = bytes.fromhex(text)
-    if len(data) != length:  # cannot happen after the checks above; kept as the contract
-        raise EncodingError(f"{what} must decode to exactly {length} bytes")
     return data
 
 

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from . import group, hashing, strict_json
-from .ballot import ChallengedBallot, ElectionContext, EncryptedBallot
+from .ballot import ChallengedBallot, ElectionContext, EncryptedBallot, tracking_code
 from .decryption import (
     EncryptedTally,
     SelectionKey,
@@ -148,6 +148,50 @@ class CastBallot:
         if self.meta is not None:
             out.update(self.meta.to_json(cast=True))
         return out
+
+
+class DeferredCastBallot(CastBallot):
+    """A cast ballot whose encrypted ballot is decoded when first used (``defer_ballots``).
+
+    Decoding (point decompression, scalar checks) is most of the cost of loading a record, and
+    an audit needs each ballot only in the worker that checks it: the verifier's ballot pass
+    decodes every deferred ballot there (``decode``), and a ballot that does not decode fails
+    loading exactly as eager loading would (the same ``RecordError`` and path). Weight and
+    bookkeeping are checked at load. ``ballot`` decodes on first access and keeps the result.
+    """
+
+    entry: Mapping[str, Any]
+    raw: Any
+    path: str
+
+    def __init__(
+        self, entry: Mapping[str, Any], path: str, weight: int, meta: BallotMeta | None
+    ) -> None:
+        object.__setattr__(self, "entry", entry)  # the cast entry as loaded (JSON values)
+        object.__setattr__(self, "raw", entry["ballot"])
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "meta", meta)
+        object.__setattr__(self, "_decoded", None)
+
+    def decode(self) -> EncryptedBallot:
+        """The ballot, strictly decoded (``RecordError`` with the ballot's path otherwise)."""
+        ballot = self.__dict__["_decoded"]
+        if ballot is None:
+            ballot = _at(self.path, EncryptedBallot.from_json, self.raw)
+            object.__setattr__(self, "_decoded", ballot)
+        return ballot
+
+    @property  # type: ignore[override]
+    def ballot(self) -> EncryptedBallot:  # type: ignore[override]
+        return self.decode()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CastBallot):
+            return NotImplemented
+        return (self.ballot, self.weight, self.meta) == (other.ballot, other.weight, other.meta)
+
+    __hash__ = CastBallot.__hash__
 
 
 @dataclass(frozen=True)
@@ -406,10 +450,11 @@ def _district(value: Any, path: str) -> str | None:
     return None if value is None else _str(value, path)
 
 
-def _meta(e: Mapping[str, Any], path: str, ballot: EncryptedBallot, *, cast: bool) -> BallotMeta:
-    """The box's bookkeeping of one ballot; consistency across ballots is verifier step V14."""
+def _meta(e: Mapping[str, Any], path: str, ballot_code: str, *, cast: bool) -> BallotMeta:
+    """The box's bookkeeping of one ballot (``ballot_code``: the tracking code of its ballot);
+    consistency across ballots is verifier step V14."""
     code = e["tracking_code"]
-    if code != ballot.tracking_code:
+    if code != ballot_code:
         raise RecordError(f"{path}.tracking_code", "is not the ballot's tracking code")
     token = _obj(e["token"], TOKEN_KEYS, f"{path}.token")
     for name in sorted(TOKEN_KEYS):
@@ -455,9 +500,35 @@ def _decode_cast_chunk(
             e = _obj(entry, CAST_KEYS if v2 else CAST_KEYS_1, path)
             weight = _int(e["weight"], f"{path}.weight", 1, MAX_WEIGHT)
             b = _at(f"{path}.ballot", EncryptedBallot.from_json, e["ballot"])
-            out.append(CastBallot(b, weight, _meta(e, path, b, cast=True) if v2 else None))
+            meta = _meta(e, path, b.tracking_code, cast=True) if v2 else None
+            out.append(CastBallot(b, weight, meta))
     except RecordError as exc:
         return (exc.path, str(exc)[len(exc.path) + 2 :])
+    return out
+
+
+def _defer_cast(entries: list[Any], v2: bool) -> list[CastBallot]:
+    """Cast entries with their ballots left for later decoding (``DeferredCastBallot``).
+
+    The entry's keys, weight and bookkeeping are checked now; the ballot's tracking code comes
+    from its ``code`` field. A ballot whose code cannot even be read is decoded at once, so
+    its error is the one eager loading gives."""
+    out: list[CastBallot] = []
+    for i, entry in enumerate(entries):
+        path = f"ballots.cast[{i}]"
+        e = _obj(entry, CAST_KEYS if v2 else CAST_KEYS_1, path)
+        weight = _int(e["weight"], f"{path}.weight", 1, MAX_WEIGHT)
+        raw = e["ballot"]
+        try:
+            code = hex_to_bytes(raw["code"], hashing.HASH_BYTES, "code")
+        except (CryptoError, KeyError, TypeError):
+            b = _at(f"{path}.ballot", EncryptedBallot.from_json, raw)  # raises the exact error
+            out.append(
+                CastBallot(b, weight, _meta(e, path, b.tracking_code, cast=True) if v2 else None)
+            )
+            continue
+        meta = _meta(e, path, tracking_code(code), cast=True) if v2 else None
+        out.append(DeferredCastBallot(e, f"{path}.ballot", weight, meta))
     return out
 
 
@@ -515,6 +586,48 @@ def record_hash(document: Mapping[str, Any]) -> bytes:
     """SHA-256 of RFC 8785 of the record document without its ``city_signature`` field."""
     unsigned = {k: v for k, v in document.items() if k != "city_signature"}
     return hashlib.sha256(strict_json.canonical(unsigned)).digest()
+
+
+def ballot_canonical(raw: Any) -> bytes:
+    """RFC 8785 bytes of an encrypted ballot's JSON that ``EncryptedBallot.from_json``
+    accepted, without ``strict_json.canonical``'s scans for numbers and non-BMP characters:
+    such a ballot holds only objects, lists and strings of ASCII (identifiers, lowercase hex,
+    the version), for which sorted keys and no whitespace already are RFC 8785."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def cast_entry_canonical(cast: CastBallot, ballot_canonical: bytes | None = None) -> bytes:
+    """RFC 8785 bytes of one ``ballots.cast`` entry, reusing the ballot's own if given.
+
+    ``"ballot"`` sorts before every other key of an entry, so the entry's bytes are
+    ``{"ballot":`` + the ballot's bytes + ``,`` + the rest's bytes without their ``{``."""
+    entry = cast.entry if isinstance(cast, DeferredCastBallot) else cast.to_json()
+    if ballot_canonical is None:
+        ballot_canonical = strict_json.canonical(entry["ballot"])
+    rest = strict_json.canonical({k: v for k, v in entry.items() if k != "ballot"})
+    return b'{"ballot":' + ballot_canonical + b"," + rest[1:]
+
+
+def record_hash_from(document: Mapping[str, Any], cast_canonical: Iterable[bytes]) -> bytes:
+    """``record_hash(document)`` given the RFC 8785 bytes of its cast entries in order (as
+    workers that canonicalised each ballot anyway give them), the way ``RecordWriter``
+    hashes: ``ballots`` is the first key in RFC 8785 order, the other sections follow."""
+    digest = hashlib.sha256(b'{"ballots":{"cast":[')
+    first = True
+    for part in cast_canonical:
+        if not first:
+            digest.update(b",")
+        first = False
+        digest.update(part)
+    ballots = document["ballots"]
+    digest.update(b'],"challenged":')
+    digest.update(strict_json.canonical(ballots["challenged"]))
+    digest.update(b"}")
+    for key in sorted(k for k in document if k not in ("ballots", "city_signature")):
+        digest.update(b"," + json.dumps(key).encode() + b":")
+        digest.update(strict_json.canonical(document[key]))
+    digest.update(b"}")
+    return digest.digest()
 
 
 def _eligibility(raw: Any) -> Eligibility:
@@ -604,10 +717,18 @@ def _city_signature(raw: Any) -> CitySignature | None:
     )
 
 
-def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
+def load_record(
+    document: Any, *, jobs: int = 1, defer_ballots: bool = False, hash_record: bool = True
+) -> ElectionRecord:
     """Parse and strictly validate a record document (a dict from JSON), v1 or v2.
 
     ``jobs`` > 1 decodes the cast ballots in that many worker processes (same result).
+    ``defer_ballots`` leaves the cast ballots' decoding to whoever uses them first
+    (``DeferredCastBallot``): ``verifier.verify_record`` decodes them in its worker processes
+    and raises the ``RecordError`` loading would have raised, so a caller that defers must
+    treat that error as a loading failure (the verifier CLI and ``audit-election`` do).
+    ``hash_record=False`` leaves ``record_sha256`` unset, for a caller that hashes the record
+    itself (``record_hash_from``).
     """
     version = document.get("version") if isinstance(document, Mapping) else None
     if version not in RECORD_VERSIONS:
@@ -660,7 +781,8 @@ def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
     joint_key = _at("joint_key", Point.from_hex, root["joint_key"])
 
     ballots_raw = _obj(root["ballots"], {"cast", "challenged"}, "ballots")
-    cast = _decode_cast(_list(ballots_raw["cast"], "ballots.cast"), jobs, v2)
+    cast_raw = _list(ballots_raw["cast"], "ballots.cast")
+    cast = _defer_cast(cast_raw, v2) if defer_ballots else _decode_cast(cast_raw, jobs, v2)
     challenged: list[ChallengedBallot] = []
     challenged_meta: list[BallotMeta] = []
     for i, c in enumerate(_list(ballots_raw["challenged"], "ballots.challenged")):
@@ -668,7 +790,7 @@ def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
         if v2:
             e = _obj(c, CHALLENGED_KEYS, path)
             ch = _at(f"{path}.challenged", ChallengedBallot.from_json, e["challenged"])
-            challenged_meta.append(_meta(e, path, ch.ballot, cast=False))
+            challenged_meta.append(_meta(e, path, ch.ballot.tracking_code, cast=False))
         else:
             ch = _at(path, ChallengedBallot.from_json, c)
         challenged.append(ch)
@@ -703,7 +825,7 @@ def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
             "log": _log(root["log"]),
             "challenged_meta": tuple(challenged_meta),
             "city_signature": _city_signature(root["city_signature"]),
-            "record_sha256": record_hash(root),
+            "record_sha256": record_hash(root) if hash_record else None,
         }
     return ElectionRecord(
         manifest=manifest,
@@ -725,21 +847,21 @@ def load_record(document: Any, *, jobs: int = 1) -> ElectionRecord:
     )
 
 
-def loads(text: str | bytes, *, jobs: int = 1) -> ElectionRecord:
+def loads(text: str | bytes, *, jobs: int = 1, defer_ballots: bool = False) -> ElectionRecord:
     """Strict JSON (a repeated key anywhere is refused, with its path unknown: ``record``)."""
     try:
         document = strict_json.loads(text)
     except EncodingError as exc:
         raise RecordError("record", str(exc)) from None
-    return load_record(document, jobs=jobs)
+    return load_record(document, jobs=jobs, defer_ballots=defer_ballots)
 
 
-def load(path: str | Path, *, jobs: int = 1) -> ElectionRecord:
+def load(path: str | Path, *, jobs: int = 1, defer_ballots: bool = False) -> ElectionRecord:
     try:
         text = Path(path).read_bytes()
     except OSError as exc:
         raise RecordError("record", f"cannot read {path}: {exc.strerror}") from None
-    return loads(text, jobs=jobs)
+    return loads(text, jobs=jobs, defer_ballots=defer_ballots)
 
 
 def dumps(record: ElectionRecord) -> str:

@@ -25,7 +25,7 @@ import argparse
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +57,8 @@ from .record import (
     RECORD_VERSION,
     WEIGHTS_UNIFORM,
     BallotMeta,
+    CastBallot,
+    DeferredCastBallot,
     ElectionRecord,
     RecordError,
     load,
@@ -79,6 +81,7 @@ STEP_TITLES: dict[int, str] = {
     14: "Ballot bookkeeping (record v2)",
 }
 DEFAULT_CHUNK = 256
+"""The smallest automatic work unit (``auto_chunk_size``)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,11 @@ class StepResult:
 @dataclass
 class Report:
     steps: list[StepResult]
+    totals: dict[SelectionKey, Ciphertext] | None = None
+    """The aggregate V9 recomputed from the record's counting ballots, weights applied (a
+    selection no ballot has is absent); None when V9 could not sum the ballots."""
+    extra: list[Any] = field(default_factory=list)
+    """What the ``hook`` of ``verify_record`` returned for each chunk, in chunk order."""
 
     @property
     def ok(self) -> bool:
@@ -145,11 +153,19 @@ def _point_from(h: str | None) -> Point:
     return group.IDENTITY if h is None else Point.from_hex(h)
 
 
+ChunkHook = tuple[Callable[[Any, list[tuple[int, CastBallot, EncryptedBallot]]], Any], Any]
+"""(function, parameters): more per-ballot work done in the same workers as V6-V9, on the
+decoded ballots; ``function(parameters, [(index, cast entry, ballot), ...])`` runs once per
+chunk (a module-level function: it travels by reference) and its results come back in chunk
+order in ``Report.extra``. The observer's audit checks tokens and signatures this way."""
+
+
 def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
     """V6 + V7 + V9 for a chunk of cast ballots; picklable in and out, backend-safe.
 
-    The ballots arrive already decoded (points pickle as coordinates, so a worker never
-    repeats the point decompression the loader did).
+    Deferred ballots (``record.DeferredCastBallot``) are decoded here, in the worker: the
+    first that does not decode ends the chunk with ``decode_error`` (path, message). Only
+    results travel back: failures, the chunk's partial sums as hex, the hook's results.
     """
     if group.get_backend().name != task["backend"]:
         group.set_backend(task["backend"])
@@ -161,15 +177,23 @@ def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
             for name in ("parameter_hash", "manifest_hash", "base_hash", "extended_hash")
         ),
     )
+    chunk = task["ballots"] if "ballots" in task else _inherited[task["start"] : task["stop"]]
+    ballots: list[tuple[int, CastBallot, EncryptedBallot, int]] = []
+    for index, cast, weight in chunk:
+        if isinstance(cast, DeferredCastBallot):
+            try:
+                b = cast.decode()
+            except RecordError as exc:
+                return {"decode_error": (exc.path, str(exc)[len(exc.path) + 2 :])}
+        else:
+            b = cast.ballot
+        ballots.append((index, cast, b, weight))
     structure: list[tuple[str, str]] = []
     batch = BatchVerifier(fixed_bases=[ctx.joint_key])
     from .ballot import ballot_term_count, ballot_weigher  # noqa: PLC0415
 
     terms = ballot_term_count(ctx.manifest)
-    ballots: list[tuple[int, EncryptedBallot, int]] = []
-    chunk = task["ballots"] if "ballots" in task else _inherited[task["start"] : task["stop"]]
-    for index, b, weight in chunk:
-        ballots.append((index, b, weight))
+    for index, _, b, _ in ballots:
         try:
             check_structure(ctx, b)
         except CryptoError as exc:
@@ -185,7 +209,9 @@ def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
     columns: dict[SelectionKey, tuple[list[Point], list[Point], list[int]]] = {
         k: ([], [], []) for k in selection_keys(ctx.manifest)
     }
-    for _, b, weight in ballots:
+    for _, _, b, weight in ballots:
+        if not weight:
+            continue  # superseded: checked, not summed
         for contest in b.contests:
             for sel in contest.selections:
                 col = columns.get((contest.contest_id, sel.option_id))
@@ -201,54 +227,115 @@ def check_ballot_chunk(task: dict[str, Any]) -> dict[str, Any]:
         else:
             a, b_ = group.msm(ws, alphas), group.msm(ws, betas)
         sums[f"{contest_id}\x00{option_id}"] = (_point_hex(a), _point_hex(b_))
-    return {"structure": structure, "proofs": proofs, "sums": sums}
+    hook = task.get("hook")
+    extra = hook[0](hook[1], [(i, c, b) for i, c, b, _ in ballots]) if hook else None
+    return {"structure": structure, "proofs": proofs, "sums": sums, "extra": extra}
 
 
-_inherited: list[tuple[int, EncryptedBallot, int]] = []
+_inherited: list[tuple[int, CastBallot, int]] = []
 """The ballots as forked workers see them: set by the parent just before it forks them."""
 
 
 def _run_chunks(
     common: dict[str, Any],
-    entries: list[tuple[int, EncryptedBallot, int]],
+    entries: list[tuple[int, CastBallot, int]],
     chunk_size: int,
     jobs: int,
+    progress: Callable[[int], Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Check the ballots chunk by chunk, in ``jobs`` worker processes when > 1.
 
-    Where processes fork, workers read the ballots from the memory they inherit and each task
-    is just a range, so no ballot is pickled (that copy cost about a third of the checking
-    itself); elsewhere each task carries its ballots.
+    Where processes fork, workers read the ballots (decoded or still raw JSON) from the
+    memory they inherit and each task is just a range, so no ballot is pickled; elsewhere
+    each task carries its ballots. ``progress(n)`` after each finished chunk of n ballots.
     """
     global _inherited
     bounds = [(i, min(i + chunk_size, len(entries))) for i in range(0, len(entries), chunk_size)]
+    out: list[dict[str, Any]] = []
+
+    def done(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        for (a, b), result in zip(bounds, results, strict=True):
+            out.append(result)
+            if progress is not None:
+                progress(b - a)
+        return out
+
     if jobs <= 1 or len(bounds) <= 1:
         previous = group.get_backend().name
         try:
-            return [check_ballot_chunk({**common, "ballots": entries[a:b]}) for a, b in bounds]
+            return done(check_ballot_chunk({**common, "ballots": entries[a:b]}) for a, b in bounds)
         finally:
             group.set_backend(previous)
     workers = min(jobs, len(bounds))
     if "fork" not in multiprocessing.get_all_start_methods():
         tasks = [{**common, "ballots": entries[a:b]} for a, b in bounds]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(check_ballot_chunk, tasks))
+            return done(pool.map(check_ballot_chunk, tasks))
     _inherited = entries
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             tasks = [{**common, "start": a, "stop": b} for a, b in bounds]
-            return list(pool.map(check_ballot_chunk, tasks))
+            return done(pool.map(check_ballot_chunk, tasks))
     finally:
         _inherited = []
 
 
+def auto_chunk_size(ballots: int, jobs: int) -> int:
+    """Ballots per work unit: one unit per process, between 256 and 2048 ballots. A big unit
+    amortises the fixed cost of the native bucket multi-scalar multiplication (about 8,000
+    combine calls per batch, each with a field inversion: 160 µs per ballot at 256) over
+    more ballots; a failing batch is still narrowed down to the bad ballots by bisection."""
+    return max(DEFAULT_CHUNK, min(2048, -(-ballots // max(1, jobs))))
+
+
+def _uniqueness_keys(cast: CastBallot) -> tuple[str, str, list[tuple[str, str, str]]]:
+    """(ballot id, code hex, [(contest id, option id, alpha hex)]) of a cast ballot for V8.
+
+    A deferred ballot the verifier's workers decoded is read from its JSON: after a strict
+    decoding, each value has exactly one textual form (lowercase hex, one encoding per point),
+    so equal strings are equal values and the main process need not decode it again."""
+    if isinstance(cast, DeferredCastBallot) and cast.__dict__["_decoded"] is None:
+        raw = cast.raw
+        return (
+            raw["ballot_id"],
+            raw["code"],
+            [
+                (c["contest_id"], s["option_id"], s["ciphertext"]["alpha"])
+                for c in raw["contests"]
+                for s in c["selections"]
+            ],
+        )
+    b = cast.ballot
+    return (
+        b.ballot_id,
+        b.code.hex(),
+        [
+            (c.contest_id, s.option_id, s.ciphertext.alpha.hex())
+            for c in b.contests
+            for s in c.selections
+        ],
+    )
+
+
 # -- the steps -----------------------------------------------------------------------------------
 class _Verification:
-    def __init__(self, record: ElectionRecord, jobs: int, chunk_size: int) -> None:
+    def __init__(
+        self,
+        record: ElectionRecord,
+        jobs: int,
+        chunk_size: int,
+        hook: ChunkHook | None = None,
+        progress: Callable[[int], Any] | None = None,
+    ) -> None:
         self.record = record
         self.jobs = jobs
         self.chunk_size = chunk_size
+        self.hook = hook
+        self.progress = progress
+        self.totals: dict[SelectionKey, Ciphertext] | None = None
+        self.extra: list[Any] = []
+        self.load_error: RecordError | None = None
         self.steps = {n: StepResult(n, t) for n, t in STEP_TITLES.items()}
         self.qualified: list[int] = []
         self.valid_share_trustees: set[int] = set()
@@ -289,13 +376,15 @@ class _Verification:
         self.guarded(4, self.v4_complaints)
         self.guarded(5, self.v5_joint_key)
         self.guarded(6, self.v6_to_v9_ballots)
+        if self.load_error is not None:
+            raise self.load_error  # a deferred ballot that does not decode: loading fails
         self.guarded(8, self.v8_unique)
         self.guarded(10, self.v10_shares)
         self.guarded(11, self.v11_decryption)
         self.guarded(12, self.v12_results)
         self.guarded(13, self.v13_challenged)
         self.guarded(14, self.v14_bookkeeping)
-        return Report([self.steps[n] for n in sorted(self.steps)])
+        return Report([self.steps[n] for n in sorted(self.steps)], self.totals, self.extra)
 
     # V1
     def v1_parameters(self, step: StepResult) -> None:
@@ -391,7 +480,11 @@ class _Verification:
     def v6_to_v9_ballots(self, _: StepResult) -> None:
         r = self.record
         v6, v7, v9 = self.steps[6], self.steps[7], self.steps[9]
-        ctx = self.context()
+        try:
+            ctx = self.context()
+        except ValueError:
+            self._decode_deferred()  # no context to check them with, but they must load
+            raise
         common = {
             "backend": group.get_backend().name,
             "manifest": r.manifest.to_json(),
@@ -403,12 +496,20 @@ class _Verification:
                 "extended_hash": ctx.extended_hash.hex(),
             },
         }
+        if self.hook is not None:
+            common["hook"] = self.hook
         # superseded ballots are checked (V6, V7) but weigh 0: only counting ones are summed
-        entries = [(i, c.ballot, c.weight if c.counting else 0) for i, c in enumerate(r.cast)]
-        results = _run_chunks(common, entries, self.chunk_size, self.jobs)
+        entries = [(i, c, c.weight if c.counting else 0) for i, c in enumerate(r.cast)]
+        chunk_size = self.chunk_size or auto_chunk_size(len(entries), self.jobs)
+        results = _run_chunks(common, entries, chunk_size, self.jobs, self.progress)
+        errors = [result["decode_error"] for result in results if "decode_error" in result]
+        if errors:
+            self.load_error = RecordError(*errors[0])  # the first in index order
+            return
         chunks = len(results)
         totals: dict[SelectionKey, Ciphertext] = {}
         for result in results:
+            self.extra.append(result["extra"])
             for obj, why in result["structure"]:
                 v6.fail(obj, why)
             for obj, why in result["proofs"]:
@@ -418,6 +519,7 @@ class _Verification:
                 part = Ciphertext(_point_from(a), _point_from(b))
                 k = (contest_id, option_id)
                 totals[k] = totals[k] + part if k in totals else part
+        self.totals = totals
         v6.checked = v7.checked = (
             f"{len(r.cast)} cast ballots in {chunks} chunks, {max(1, min(self.jobs, chunks))} processes"
         )
@@ -437,31 +539,39 @@ class _Verification:
                 )
         v9.checked = f"{len(r.tally.ciphertexts)} aggregate ciphertexts"
 
+    def _decode_deferred(self) -> None:
+        """Decode, here, the deferred ballots no worker decoded (loading must still fail)."""
+        try:
+            for c in self.record.cast:
+                if isinstance(c, DeferredCastBallot):
+                    c.decode()
+        except RecordError as exc:
+            self.load_error = exc
+
     # V8
     def v8_unique(self, step: StepResult) -> None:
         r = self.record
         seen_ids: dict[str, int] = {}
-        seen_codes: dict[bytes, int] = {}
-        seen_alphas: dict[Point, int] = {}
+        seen_codes: dict[str, int] = {}  # hex: one form per value
+        seen_alphas: dict[str, int] = {}  # hex of the point: one encoding per point
         for i, c in enumerate(r.cast):
-            b = c.ballot
-            name = _ballot_name(i, b.ballot_id)
-            if b.ballot_id in seen_ids:
-                step.fail(name, f"duplicate ballot id (also ballots.cast[{seen_ids[b.ballot_id]}])")
-            seen_ids.setdefault(b.ballot_id, i)
-            if b.code in seen_codes:
+            ballot_id, code, alphas = _uniqueness_keys(c)
+            name = _ballot_name(i, ballot_id)
+            if ballot_id in seen_ids:
+                step.fail(name, f"duplicate ballot id (also ballots.cast[{seen_ids[ballot_id]}])")
+            seen_ids.setdefault(ballot_id, i)
+            if code in seen_codes:
                 step.fail(
-                    name, f"duplicate confirmation code (also ballots.cast[{seen_codes[b.code]}])"
+                    name, f"duplicate confirmation code (also ballots.cast[{seen_codes[code]}])"
                 )
-            seen_codes.setdefault(b.code, i)
-            for contest in b.contests:
-                for sel in contest.selections:
-                    first = seen_alphas.setdefault(sel.ciphertext.alpha, i)
-                    if first != i:
-                        step.fail(
-                            name,
-                            f"{contest.contest_id}/{sel.option_id} reuses a ciphertext of ballots.cast[{first}]",
-                        )
+            seen_codes.setdefault(code, i)
+            for contest_id, option_id, alpha in alphas:
+                first = seen_alphas.setdefault(alpha, i)
+                if first != i:
+                    step.fail(
+                        name,
+                        f"{contest_id}/{option_id} reuses a ciphertext of ballots.cast[{first}]",
+                    )
         # "Also cast" (§6, V8): a challenged ballot shares its ballot id, its confirmation code
         # (so its tracking code) or any selection ciphertext with a cast ballot. Its seed is
         # public, so a cast ballot reusing any of its ciphertexts would reveal that vote.
@@ -469,12 +579,13 @@ class _Verification:
         for i, ch in enumerate(r.challenged):
             b = ch.ballot
             name = f"challenged ballot {b.ballot_id!r} (ballots.challenged[{i}])"
-            alphas = [s.ciphertext.alpha for c in b.contests for s in c.selections]
+            alphas = [s.ciphertext.alpha.hex() for c in b.contests for s in c.selections]
+            code = b.code.hex()
             also = (
                 seen_ids.get(b.ballot_id)
                 if b.ballot_id in seen_ids
-                else seen_codes.get(b.code)
-                if b.code in seen_codes
+                else seen_codes.get(code)
+                if code in seen_codes
                 else next((seen_alphas[a] for a in alphas if a in seen_alphas), None)
             )
             if also is not None:
@@ -647,20 +758,33 @@ def ceremony_verdict(ceremony: CeremonyTranscript, complaint: Any) -> Any:
 
 
 def verify_record(
-    record: ElectionRecord, *, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK
+    record: ElectionRecord,
+    *,
+    jobs: int = 1,
+    chunk_size: int | None = None,
+    hook: ChunkHook | None = None,
+    progress: Callable[[int], Any] | None = None,
 ) -> Report:
-    """Run V1..V13 on a loaded record (with the currently selected group backend)."""
-    if chunk_size < 1:
+    """Run V1..V14 on a loaded record (with the currently selected group backend).
+
+    ``chunk_size`` ballots per work unit (default ``auto_chunk_size``); ``hook`` adds work
+    per chunk of decoded ballots in the same workers (see ``ChunkHook``); ``progress(n)``
+    is called as chunks of n ballots finish. A record loaded with ``defer_ballots`` has its
+    ballots decoded in the workers: one that does not decode raises ``RecordError`` here.
+    """
+    if chunk_size is not None and chunk_size < 1:
         raise ValueError("chunk_size must be positive")
-    return _Verification(record, jobs, chunk_size).run()
+    return _Verification(record, jobs, chunk_size or 0, hook, progress).run()
 
 
 def decode_jobs(jobs: int) -> int:
-    """Worker processes worth using to decode the record's ballots with the current backend.
+    """Worker processes worth using to decode the record's ballots eagerly (``record.load``).
 
-    py-ecc decompresses points with a modular square root in Python (most of the loading
-    time), so parallel decoding pays; libsecp256k1 decodes faster than decoded ballots can be
-    shipped back from a worker, so the native backend decodes in the main process.
+    Only for callers that load eagerly: shipping decoded ballots back from a worker costs more
+    than libsecp256k1's decoding, so the native backend decodes in the main process; py-ecc's
+    square roots in Python make parallel decoding pay. The verifier CLI and the observer's
+    audit instead defer the ballots (``defer_ballots``) and decode each in the worker that
+    checks it.
     """
     return jobs if group.get_backend().name == "py-ecc" else 1
 
@@ -679,13 +803,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="worker processes (default: CPU count)",
     )
     parser.add_argument(
-        "--chunk-size", type=int, default=DEFAULT_CHUNK, help="ballots per work unit"
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="ballots per work unit (default: two per process, 256..2048)",
     )
     parser.add_argument(
         "--backend", choices=group.BACKEND_NAMES, default="py-ecc", help="group arithmetic backend"
     )
     args = parser.parse_args(argv)
-    if args.jobs < 1 or args.chunk_size < 1:
+    if args.jobs < 1 or (args.chunk_size is not None and args.chunk_size < 1):
         print("error: --jobs and --chunk-size must be positive", file=sys.stderr)
         return 2
     try:
@@ -694,11 +821,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: backend {args.backend} unavailable: {exc}", file=sys.stderr)
         return 2
     try:
-        record = load(args.record, jobs=decode_jobs(args.jobs))
+        record = load(args.record, defer_ballots=True)
+        report = verify_record(record, jobs=args.jobs, chunk_size=args.chunk_size)
     except RecordError as exc:
         print(f"error: cannot load election record: {exc}", file=sys.stderr)
         return 2
-    report = verify_record(record, jobs=args.jobs, chunk_size=args.chunk_size)
     print(f"Election {record.manifest.election_id!r}: {record.manifest.title}")
     for line in report.lines():
         print(line)
