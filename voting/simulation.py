@@ -58,11 +58,11 @@ from civic_votecrypto.ballot import challenge_ballot, encrypt_ballot, new_seed
 from identity.core import blind_rsa, credentials, did_key
 from identity.core.jcs import canonicalize
 from ledger import sequencer
-from voting.models import Election
+from voting.models import Election, Tally
 from voting.selectors import ballot_box as box
 from voting.selectors.elections import crypto_context
 from voting.selectors.eligibility import token_message
-from voting.services import authoring, ballot_box, box_freeze, lifecycle
+from voting.services import aggregation, authoring, ballot_box, box_freeze, lifecycle, results
 from voting.services import elections as election_services
 from voting.services.api_credentials import create_credential
 
@@ -500,8 +500,9 @@ def _simulate(
             f"{slug}: closing, freezing and summing {outcome.cast - outcome.revotes} counting ballots"
         )
         lifecycle.close_early(official, election, "simulation: every voter has voted")
-        _ensure_frozen(election)
+        tally = _freeze_and_sum(election)
         _decrypt(plan, outcome, trustees, key_dir, progress, say)
+        results.publish_results(tally.pk)  # idempotent, as above
         sequencer.sequence_all()
     election.refresh_from_db()
     if election.state != Election.State.PUBLISHED:
@@ -591,15 +592,24 @@ def _refused_cast(election: Election, ctx: Any, voter: Voter, n: int) -> str:
     raise SimulationError("the ballot box accepted an invalid ballot")
 
 
-def _ensure_frozen(election: Election) -> None:
-    """The close's freeze task ran inline; if it was still waiting for the sequencer, again."""
+def _freeze_and_sum(election: Election) -> Tally:
+    """The close queued the freeze, which queues the chunks and the combining step; they ran
+    inline once the close committed. Each step is idempotent, so they are called here again:
+    a no-op after the inline run, the work itself when no commit happened (inside a caller's
+    transaction, say) or when the freeze still waited for the sequencer."""
     for _ in range(MAX_FREEZE_ATTEMPTS):
         election.refresh_from_db()
         if election.state != Election.State.CLOSED:
-            return
+            break
         sequencer.sequence_all()
         box_freeze.freeze_box(election.pk)
-    raise SimulationError(f"{election.slug}: the box did not freeze")
+    tally = Tally.objects.filter(election=election).first()
+    if tally is None:
+        raise SimulationError(f"{election.slug}: the box did not freeze")
+    for index in range(tally.chunks_total):
+        aggregation.compute_chunk(tally.pk, index)
+    aggregation.combine(tally.pk)
+    return tally
 
 
 def _decrypt(
