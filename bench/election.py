@@ -267,7 +267,9 @@ def run_size(n: int, data: dict[str, Any], jobs: int) -> dict[str, Any]:
         key_id=blind_rsa.key_id(public), public_key_pem=blind_rsa.public_key_pem(public), private_key_sealed="",
     )  # fmt: skip
     row.private_key_sealed = seal_private_key(row, rsa_key)
-    EligibilityKey.objects.filter(election=election).delete()  # made at opening; no token under it yet
+    EligibilityKey.objects.filter(
+        election=election
+    ).delete()  # made at opening; no token under it yet
     row.save()
     log(f"[{n}] {n} eligibility grants (the tokens issued) ...")
     users = User.objects.bulk_create(

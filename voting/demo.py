@@ -218,15 +218,19 @@ def seed_demo_published_election(
 
 
 def demo_observer_report(election: Election) -> Any:
-    """A passing observer report on the published demo election: the observer's audit
-    (civic_observer.audit) of the exported record, stored through the audit-report service.
+    """A passing observer report on the published demo election. TO WIRE AT MERGE.
 
-    The record export and the audit-report service (voting.services.record_export /
-    audit_reports) arrive with another change; until then this does nothing and returns None.
-    The coordinator wires it at merge. Idempotent: an election holding a report keeps it.
+    Meant to: export the election's record with the server's record export
+    (voting.services.record_export), run the observer's audit on it
+    (civic_observer.audit.audit_election with a LogCopy of the election log's entries), sign the
+    report with the demo observer's key (var/observer, made by scripts/run_demo.sh) and store it
+    through the audit-report service (voting.services.audit_reports), once: an election that
+    holds a passing report keeps it. Those two services arrive with another change; until they
+    are on main this does nothing and returns None.
     """
     try:
-        from voting.services import audit_reports, record_export  # noqa: F401
+        from voting.services import audit_reports, record_export  # noqa: F401, PLC0415
     except ImportError:
         return None
+    logger.warning("demo: the observer report of %s is not wired yet", election.slug)
     return None
