@@ -46,4 +46,10 @@ def advance_tallies() -> Sweep:
         if tally.encrypted["ballot_count"] == 0 or tally.n_shares >= threshold:
             jobs.send_now(jobs.PUBLISH_TASK, tally.pk)
             sweep.queued.append(f"{slug}: publish")
+    unsealed = Tally.objects.filter(
+        election__state=Election.State.PUBLISHED, record_sha256=""
+    ).values_list("election_id", "election__slug")
+    for pk, slug in unsealed:
+        jobs.send_now(jobs.RECORD_TASK, pk)
+        sweep.queued.append(f"{slug}: record")
     return sweep
