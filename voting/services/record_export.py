@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import transaction
 
 from civic_votecrypto import hashing, record
+from civic_votecrypto.decryption import aggregate_ballots
 from civic_votecrypto.group import G
 from civic_votecrypto.record import CitySignature, RecordWriter
 from identity import keys as city_keys
@@ -237,9 +238,18 @@ def challenged_entries(election: Election) -> Iterator[dict[str, Any]]:
         }
 
 
+def tally_section(election: Election, tally: Tally) -> dict[str, Any]:
+    """The stored encrypted tally; for a box without counting ballots in the record's spelling
+    of the empty sum ({"alpha": null, "beta": null} per selection, docs/protocol-trustees.md §5),
+    where the tally step stores a bare null per selection."""
+    if tally.encrypted["ballot_count"] == 0:
+        return aggregate_ballots(selectors.manifest_of(election), []).to_json()
+    return tally.encrypted
+
+
 def footer_sections(election: Election, tally: Tally) -> tuple[Any, list[Any], Any]:
     shares = DecryptionShare.objects.filter(election=election).order_by("trustee__index")
-    return tally.encrypted, [row.document["body"] for row in shares], tally.results
+    return tally_section(election, tally), [row.document["body"] for row in shares], tally.results
 
 
 # -- writing ------------------------------------------------------------------------------------
