@@ -16,6 +16,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -44,6 +45,7 @@ def _server(request: Request) -> str:
 class RecordAPIView(StrictJSONAPIView):
     authentication_classes: list[type] = []  # public reads; a report authenticates by signature
     permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]  # the results page links here: the JSON itself, always
 
 
 class RecordView(RecordAPIView):
