@@ -138,4 +138,3 @@ class AuditReportView(RecordAPIView):
         if row is None:
             raise NotFound("there is no such report on this election")
         return Response(row.report)
-

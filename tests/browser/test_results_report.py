@@ -23,7 +23,9 @@ from tests.voting.test_record_export import audit, streamed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("box_settings", "identity_settings", "eager_celery", "inline_sequencer"),
+    pytest.mark.usefixtures(
+        "box_settings", "identity_settings", "eager_celery", "inline_sequencer"
+    ),
 ]
 
 
@@ -52,7 +54,9 @@ def test_results_page_shows_the_record_and_a_passing_report(
     assert result["verified"].startswith("Verified: 1 independent observer re-verified")
     [row] = result["reports"]
     assert row["observer"] == "observer.browser" and row["verdict"] == "Passed: every check holds"
-    assert row["time"] and row["link"].startswith(f"/api/voting/elections/{published.slug}/audit-reports/")
+    assert row["time"] and row["link"].startswith(
+        f"/api/voting/elections/{published.slug}/audit-reports/"
+    )
     assert result["reportResult"] == "pass" and result["reportRecord"] == sha256
     for found in result["findings"]:
         assert len(found["h1"]) == 1 and found["unlabelled"] == [] and found["duplicateIds"] == []

@@ -97,7 +97,9 @@ def vote(
     return te, people, counts, stats, official
 
 
-def publish_with_shares(te: TallyElection, official: Any, present: tuple[int, ...] = (1, 3)) -> None:
+def publish_with_shares(
+    te: TallyElection, official: Any, present: tuple[int, ...] = (1, 3)
+) -> None:
     """Close (the eager chain freezes and sums), then the ``present`` trustees' shares."""
     close(te.election, official)
     sequencer.sequence_all()

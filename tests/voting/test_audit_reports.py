@@ -28,7 +28,9 @@ from voting.services import audit_reports
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("box_settings", "identity_settings", "eager_celery", "inline_sequencer"),
+    pytest.mark.usefixtures(
+        "box_settings", "identity_settings", "eager_celery", "inline_sequencer"
+    ),
 ]
 
 
@@ -38,7 +40,9 @@ def reports_url(slug: str, tail: str = "") -> str:
 
 def send(slug: str, body: Any, raw: bool = False) -> Any:
     data = body if raw else json.dumps(body)
-    return Client(enforce_csrf_checks=True).post(reports_url(slug), data=data, content_type="application/json")
+    return Client(enforce_csrf_checks=True).post(
+        reports_url(slug), data=data, content_type="application/json"
+    )
 
 
 def refused(response: Any, status: int, error: str) -> dict[str, Any]:
@@ -100,7 +104,9 @@ def test_a_report_is_stored_once_listed_and_shown(published: Published, report_o
     assert published.election.tally.record_sha256 in page
 
 
-def test_verified_needs_passing_reports_of_distinct_observers(published: Published, report_of: Any) -> None:
+def test_verified_needs_passing_reports_of_distinct_observers(
+    published: Published, report_of: Any
+) -> None:
     Election.objects.filter(pk=published.te.election.pk).update(required_observer_reports=2)
     assert send(published.slug, report_of("observer.a")).status_code == 201
 
@@ -154,7 +160,9 @@ def test_every_refusal_is_4xx_json_and_stores_nothing(
     assert AuditReport.objects.count() == 0
 
 
-def test_no_report_before_the_record_is_published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_report_before_the_record_is_published(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     te, *_ = vote("early-vote", 1)
     state, _ = observer_state(tmp_path, "observer.early", capsys)
     report = ObserverReport([], election=te.slug, record_sha256="00" * 32)

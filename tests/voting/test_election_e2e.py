@@ -46,7 +46,10 @@ def refuse_invalid_ballots(slug: str, election: Election, voter: Any) -> None:
     anonymous = Client()
     ballot = make_ballot(election, 1)
     body = cast_body(slug, voter, ballot.to_json())
-    forged = {**body, "signature": body["signature"][:-2] + ("AA" if body["signature"][-2:] != "AA" else "BA")}
+    forged = {
+        **body,
+        "signature": body["signature"][:-2] + ("AA" if body["signature"][-2:] != "AA" else "BA"),
+    }
     bad_token = copy.deepcopy(body)
     bad_token["token"]["signature"] = bad_token["token"]["signature"][::-1]
     tampered = copy.deepcopy(body)
@@ -55,7 +58,9 @@ def refuse_invalid_ballots(slug: str, election: Election, voter: Any) -> None:
         response = post(anonymous, ballots_url(slug), bad)
         assert 400 <= response.status_code < 500, response.content
         assert response.json()["detail"]
-    raw = anonymous.post(ballots_url(slug), data='{"ballot": 1, "ballot": 2}', content_type="application/json")
+    raw = anonymous.post(
+        ballots_url(slug), data='{"ballot": 1, "ballot": 2}', content_type="application/json"
+    )
     assert raw.status_code == 400
     assert stored() == before
 
@@ -65,7 +70,9 @@ def test_an_election_end_to_end_is_audited_by_an_observer(
 ) -> None:
     te, people, expected, stats, official = vote("e2e-vote", VOTERS, REVOTES, CHALLENGES)
     refuse_invalid_ballots(te.slug, te.election, people[0])
-    assert CastBallot.objects.filter(election=te.election).count() == VOTERS + len(REVOTES) + len(CHALLENGES)
+    assert CastBallot.objects.filter(election=te.election).count() == VOTERS + len(REVOTES) + len(
+        CHALLENGES
+    )
     close(te.election, official)  # the eager chain freezes and sums
     assert te.refresh().state == Election.State.TALLYING
 

@@ -43,7 +43,10 @@ def record_url(slug: str, tail: str = "") -> str:
 
 def log_entries(election: Election) -> list[bytes]:
     log = Log.objects.get(name=election.log_name)
-    return [bytes(e) for e in Entry.objects.filter(log=log).order_by("index").values_list("entry", flat=True)]
+    return [
+        bytes(e)
+        for e in Entry.objects.filter(log=log).order_by("index").values_list("entry", flat=True)
+    ]
 
 
 def streamed(slug: str) -> bytes:
@@ -108,7 +111,18 @@ def test_the_record_is_sealed_logged_once_and_streams_byte_identical(published: 
 def test_the_audit_of_the_streamed_record_passes(published: Published) -> None:
     report = audit(streamed(published.slug), published.election)
     assert report.ok, "\n".join(report.lines())
-    assert {s.id for s in report.steps} >= {"R1", "R2", "V1", "V14", "A1", "A2", "A3", "A4", "A5", "A6"}
+    assert {s.id for s in report.steps} >= {
+        "R1",
+        "R2",
+        "V1",
+        "V14",
+        "A1",
+        "A2",
+        "A3",
+        "A4",
+        "A5",
+        "A6",
+    }
 
 
 def test_the_zip_holds_the_same_record_and_a_readme(published: Published) -> None:
@@ -134,7 +148,14 @@ def test_the_command_writes_the_same_record_as_json_and_zip(
     assert (tmp_path / "r.json").read_bytes() == streamed(published.slug)
     assert published.election.tally.record_sha256 in out.getvalue()
     assert "record written" in err.getvalue()
-    call_command("export_election_record", published.slug, "--out", str(tmp_path / "r.zip"), stdout=out, stderr=err)
+    call_command(
+        "export_election_record",
+        published.slug,
+        "--out",
+        str(tmp_path / "r.zip"),
+        stdout=out,
+        stderr=err,
+    )
     with zipfile.ZipFile(tmp_path / "r.zip") as archive:
         assert archive.read("record.json") == streamed(published.slug)
 

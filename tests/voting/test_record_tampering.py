@@ -29,7 +29,9 @@ from voting.models import BallotKey, CastBallot, DecryptionShare, Tally
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("box_settings", "identity_settings", "eager_celery", "inline_sequencer"),
+    pytest.mark.usefixtures(
+        "box_settings", "identity_settings", "eager_celery", "inline_sequencer"
+    ),
 ]
 
 
@@ -37,7 +39,9 @@ class Rollback(Exception):
     pass
 
 
-def audited_after(published: Published, tamper: Callable[[], None], text_edit: Any = None) -> AuditReport:
+def audited_after(
+    published: Published, tamper: Callable[[], None], text_edit: Any = None
+) -> AuditReport:
     """Tamper, fetch the record from the server, audit it against the log; then roll back."""
     report: list[AuditReport] = []
     try:
@@ -60,7 +64,9 @@ def failures(report: AuditReport, step: str) -> list[tuple[str, str]]:
 
 
 def change_ballot(published: Published) -> str:
-    row = CastBallot.objects.filter(election=published.te.election, kind="cast", counting=True).order_by("id")[2]
+    row = CastBallot.objects.filter(
+        election=published.te.election, kind="cast", counting=True
+    ).order_by("id")[2]
     document = copy.deepcopy(row.document)
     other = make_ballot(published.te.election, 4, ballot_id=document["ballot_id"]).to_json()
     document["contests"] = other["contests"]
@@ -70,7 +76,9 @@ def change_ballot(published: Published) -> str:
 
 def drop_ballot(published: Published) -> str:
     row = (
-        CastBallot.objects.filter(election=published.te.election, kind="cast", counting=True, supersedes=None)
+        CastBallot.objects.filter(
+            election=published.te.election, kind="cast", counting=True, supersedes=None
+        )
         .order_by("-id")
         .first()
     )
@@ -84,7 +92,11 @@ def add_ballot(published: Published) -> str:
     ballot = make_ballot(election, 0)
     key = BallotKey.objects.create(election=election, public_key="A" * 43)
     outbox = OutboxEntry.objects.create(
-        log=template.outbox.log, kind="ballot.cast", entry=b"{}", leaf_hash=b"\0" * 32, entry_index=10_000
+        log=template.outbox.log,
+        kind="ballot.cast",
+        entry=b"{}",
+        leaf_hash=b"\0" * 32,
+        entry_index=10_000,
     )
     CastBallot.objects.create(
         election=election, ballot_key=key, kind="cast", ballot_id=ballot.ballot_id, token=template.token,
@@ -95,7 +107,11 @@ def add_ballot(published: Published) -> str:
 
 
 def alter_share(published: Published) -> None:
-    row = DecryptionShare.objects.filter(election=published.te.election).order_by("trustee__index").first()
+    row = (
+        DecryptionShare.objects.filter(election=published.te.election)
+        .order_by("trustee__index")
+        .first()
+    )
     document = copy.deepcopy(row.document)
     body = document["body"]
     partial = body["contests"]["q"]["o0"]
@@ -133,7 +149,10 @@ def test_every_tampering_fails_the_audit_naming_the_step(
     codes: dict[str, str] = {}
     report = audited_after(published, lambda: codes.update(changed=change_ballot(published)))
     assert {"R2", "A3"} <= set(report.failed), report.lines()
-    assert any(codes["changed"] in obj and "differs from its log entry" in why for obj, why in failures(report, "A3"))
+    assert any(
+        codes["changed"] in obj and "differs from its log entry" in why
+        for obj, why in failures(report, "A3")
+    )
 
     report = audited_after(published, lambda: codes.update(dropped=drop_ballot(published)))
     assert "A3" in report.failed, report.lines()
@@ -142,7 +161,8 @@ def test_every_tampering_fails_the_audit_naming_the_step(
     report = audited_after(published, lambda: codes.update(added=add_ballot(published)))
     assert "A3" in report.failed, report.lines()
     assert any(
-        codes["added"] in obj and "is not in the election log" in why for obj, why in failures(report, "A3")
+        codes["added"] in obj and "is not in the election log" in why
+        for obj, why in failures(report, "A3")
     ), failures(report, "A3")
 
     report = audited_after(published, lambda: alter_share(published))
@@ -151,7 +171,9 @@ def test_every_tampering_fails_the_audit_naming_the_step(
 
     report = audited_after(published, lambda: alter_result(published))
     assert "V11" in report.failed, report.lines()
-    assert any("q" in obj and "o0" in obj for obj, _ in failures(report, "V11")), failures(report, "V11")
+    assert any("q" in obj and "o0" in obj for obj, _ in failures(report, "V11")), failures(
+        report, "V11"
+    )
 
     report = audited_after(published, lambda: None, duplicate_key)
     assert report.failed == ["R1"], report.lines()

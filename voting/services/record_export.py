@@ -36,7 +36,14 @@ from identity import keys as city_keys
 from ledger import services as ledger
 from ledger.models import Checkpoint, OutboxEntry
 from voting.errors import TallyNotReady
-from voting.models import CastBallot, DecryptionShare, EligibilityGrant, EligibilityKey, Election, Tally
+from voting.models import (
+    CastBallot,
+    DecryptionShare,
+    Election,
+    EligibilityGrant,
+    EligibilityKey,
+    Tally,
+)
 from voting.selectors import tally as selectors
 from voting.selectors.elections import crypto_context
 
@@ -467,4 +474,3 @@ def spooled_zip(election: Election, server: str) -> Iterator[bytes]:
             handle.close()
 
     return chunks()
-
