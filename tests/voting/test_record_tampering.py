@@ -128,10 +128,10 @@ def alter_result(published: Published) -> None:
 
 
 def duplicate_key(text: str) -> str:
-    """The results section with its first option repeated under the same key, a different value."""
-    marker = '"results": {"trustees"'
-    head, tail = text.split(marker, 1)
-    return head + '"results": {"trustees": [1, 3], "trustees"' + tail
+    """The results section with its "trustees" key given twice (another value first)."""
+    marker = '"results": {'
+    assert text.count(marker) == 1
+    return text.replace(marker, marker + '"trustees": [1, 2], ')
 
 
 @pytest.fixture
