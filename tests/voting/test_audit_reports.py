@@ -157,6 +157,7 @@ def test_every_refusal_is_4xx_json_and_stores_nothing(
     big = {**good, "tool": "x" * (audit_reports.MAX_REPORT_BYTES + 1)}
     refused(send(slug, big), 413, "payload_too_large")
     refused(send("no-such-vote", good), 404, "not_found")
+    refused(Client().get(reports_url("no-such-vote")), 404, "not_found")
     assert AuditReport.objects.count() == 0
 
 

@@ -53,6 +53,7 @@ def streamed(slug: str) -> bytes:
     response = Client().get(record_url(slug))
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/json" and response.streaming
+    assert response["X-Record-SHA256"] == Election.objects.get(slug=slug).tally.record_sha256
     return b"".join(response.streaming_content)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from civic.errors import DomainError, InvalidInput, NotFound
 from civic_tlog import note
@@ -72,32 +73,40 @@ def report_message(unsigned: dict[str, Any]) -> bytes:
 def _check_shape(document: dict[str, Any]) -> None:
     if set(document) != REPORT_KEYS:
         missing, extra = sorted(REPORT_KEYS - set(document)), sorted(set(document) - REPORT_KEYS)
-        raise MalformedReport(f"wrong keys (missing {missing}, unexpected {extra})")
+        raise MalformedReport(
+            _("wrong keys (missing %(missing)s, unexpected %(extra)s)")
+            % {"missing": missing, "extra": extra}
+        )
     if document["format"] != REPORT_FORMAT:
-        raise MalformedReport(f"format must be {REPORT_FORMAT!r}")
+        raise MalformedReport(_("format must be %(format)r") % {"format": REPORT_FORMAT})
     for name in ("election", "record_sha256", "created_at", "tool", "signature"):
         if not isinstance(document[name], str) or not 0 < len(document[name]) <= 256:
-            raise MalformedReport(f"{name} must be a string of 1..256 characters")
+            raise MalformedReport(
+                _("%(name)s must be a string of 1..256 characters") % {"name": name}
+            )
     if document["result"] not in ("pass", "fail"):
-        raise MalformedReport("result must be 'pass' or 'fail'")
+        raise MalformedReport(_("result must be 'pass' or 'fail'"))
     observer = document["observer"]
     if (
         not isinstance(observer, dict)
         or set(observer) != {"name", "verifier_key"}
         or not all(isinstance(v, str) for v in observer.values())
     ):
-        raise MalformedReport("observer must be {name, verifier_key} (strings)")
+        raise MalformedReport(_("observer must be {name, verifier_key} (strings)"))
     steps = document["steps"]
     if not isinstance(steps, list) or not steps:
-        raise MalformedReport("steps must be a non-empty list")
+        raise MalformedReport(_("steps must be a non-empty list"))
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or set(step) != STEP_KEYS:
-            raise MalformedReport(f"steps[{i}] must have exactly the keys {sorted(STEP_KEYS)}")
+            raise MalformedReport(
+                _("steps[%(i)d] must have exactly the keys %(keys)s")
+                % {"i": i, "keys": sorted(STEP_KEYS)}
+            )
         if step["status"] not in ("PASS", "FAIL"):
-            raise MalformedReport(f"steps[{i}].status must be PASS or FAIL")
+            raise MalformedReport(_("steps[%(i)d].status must be PASS or FAIL") % {"i": i})
     verdict = all(step["status"] == "PASS" for step in steps)
     if verdict != (document["result"] == "pass"):
-        raise MalformedReport("result does not agree with the steps' statuses")
+        raise MalformedReport(_("result does not agree with the steps' statuses"))
 
 
 def _observer(document: dict[str, Any]) -> Observer:
@@ -105,7 +114,7 @@ def _observer(document: dict[str, Any]) -> Observer:
     for observer in ledger_selectors.active_observers():
         if hmac.compare_digest(observer.verifier_key.encode(), claimed.encode()):
             return observer
-    raise UnknownObserver("the report's observer key is not a registered, active observer")
+    raise UnknownObserver(_("the report's observer key is not a registered, active observer"))
 
 
 def _verify_signature(document: dict[str, Any], observer: Observer) -> None:
@@ -118,7 +127,8 @@ def _verify_signature(document: dict[str, Any], observer: Observer) -> None:
         ok = False
     if not ok:
         raise ReportSignatureInvalid(
-            f"the report's signature does not verify under observer {observer.name}'s key"
+            _("the report's signature does not verify under observer %(name)s's key")
+            % {"name": observer.name}
         )
 
 
@@ -126,17 +136,20 @@ def submit_report(*, slug: str, document: dict[str, Any]) -> Submission:
     """Verify and store one report (or find it already stored)."""
     election = election_by_slug(slug)
     if election is None:
-        raise NotFound("there is no election with this slug")
+        raise NotFound(_("there is no election with this slug"))
     _check_shape(document)
     observer = _observer(document)
     _verify_signature(document, observer)
     tally = selectors.tally_of(election)
     if election.state != Election.State.PUBLISHED or tally is None or not tally.record_sha256:
-        raise TallyNotReady("this election has no published record to report on yet")
+        raise TallyNotReady(_("this election has no published record to report on yet"))
     if document["election"] != election.slug:
-        raise WrongReportRecord(f"the report is on election {document['election']!r}, not {slug!r}")
+        raise WrongReportRecord(
+            _("the report is on election %(other)r, not %(slug)r")
+            % {"other": document["election"], "slug": slug}
+        )
     if not hmac.compare_digest(document["record_sha256"].encode(), tally.record_sha256.encode()):
-        raise WrongReportRecord("the report's record_sha256 is not this election's record hash")
+        raise WrongReportRecord(_("the report's record_sha256 is not this election's record hash"))
     sha256 = hashlib.sha256(strict_json.canonical(document)).hexdigest()
     found = AuditReport.objects.filter(election=election, observer=observer, sha256=sha256).first()
     if found is not None:

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import transaction
 
 from civic_votecrypto import hashing, record
@@ -302,8 +301,8 @@ def _write(
     sign: Callable[[bytes], CitySignature] | None,
     flush: Callable[[], Iterator[str]] | None = None,
 ) -> Iterator[str]:
-    """Write the record to ``fp``; yields whatever ``flush`` yields between ballots. The last
-    value yielded by this generator's ``return`` is the record hash (via StopIteration)."""
+    """Write the record to ``fp``, yielding whatever ``flush`` yields between ballots (the
+    stream's chunks). The generator's return value (``StopIteration.value``) is the record hash."""
     writer = RecordWriter(fp).header(header_sections(election, tally))
     for entry in cast_entries(election):
         writer.cast(entry)
@@ -321,11 +320,6 @@ def _write(
 
 def city_signer() -> Callable[[bytes], CitySignature]:
     return record.ed25519_signer(city_keys.load_city_keys().signing_key)
-
-
-def city_public_key() -> str:
-    key = city_keys.load_city_keys().signing_key.public_key()
-    return record.b64url(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 def compute_record_hash(
