@@ -95,7 +95,12 @@ def report_summary(row: dict) -> dict:
 class AuditReportsView(RecordAPIView):
     body_limit = audit_reports.MAX_REPORT_BYTES
 
-    @extend_schema(tags=TAGS, responses={200: OBJ, 404: OBJ}, summary="Every observer report")
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_audit_reports_list",
+        responses={200: OBJ, 404: OBJ},
+        summary="Every observer report",
+    )
     def get(self, request: Request, slug: str) -> Response:
         election = election_by_slug(slug)
         if election is None:
@@ -112,6 +117,7 @@ class AuditReportsView(RecordAPIView):
     @extend_schema(
         tags=TAGS,
         request=OBJ,
+        operation_id="voting_audit_reports_send",
         responses={200: OBJ, 201: OBJ, 400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ},
         summary="Send an observer's signed audit report on the election record",
     )
@@ -132,7 +138,12 @@ class AuditReportsView(RecordAPIView):
 
 
 class AuditReportView(RecordAPIView):
-    @extend_schema(tags=TAGS, responses={200: OBJ, 404: OBJ}, summary="One report, as signed")
+    @extend_schema(
+        tags=TAGS,
+        operation_id="voting_audit_report",
+        responses={200: OBJ, 404: OBJ},
+        summary="One report, as signed",
+    )
     def get(self, request: Request, slug: str, report_id: int) -> Response:
         row = AuditReport.objects.filter(election__slug=slug, pk=report_id).first()
         if row is None:
