@@ -599,8 +599,17 @@ class _Verification:
         step.checked = f"{len(r.cast)} cast, {len(r.challenged)} challenged"
 
     # V10
+    def _nothing_to_decrypt(self) -> bool:
+        """No counting ballot and no share posted: the results are zero without any trustee
+        (docs/protocol-trustees.md, "An election without ballots")."""
+        r = self.record
+        return r.tally.ballot_count == 0 and not r.tally_shares and not r.result_trustees
+
     def v10_shares(self, step: StepResult) -> None:
         r = self.record
+        if self._nothing_to_decrypt():
+            step.checked = "no counting ballot: nothing to decrypt, no share needed"
+            return
         context = self.context().extended_hash
         by_index = r.ceremony.commitments_by_index
         qualified = [i for i in self.qualified if i in by_index]
@@ -636,6 +645,15 @@ class _Verification:
     # V11
     def v11_decryption(self, step: StepResult) -> None:
         r = self.record
+        if self._nothing_to_decrypt():
+            for k in selection_keys(r.manifest):
+                aggregate = r.tally.ciphertexts[k]
+                if not (aggregate.alpha.infinity and aggregate.beta.infinity):
+                    step.fail(f"tally {k[0]}/{k[1]}", "ballot_count is 0 but the aggregate is not (O, O)")
+                elif r.results[k] != 0:
+                    step.fail(f"result {k[0]}/{k[1]}", f"count {r.results[k]} for an empty box")
+            step.checked = f"{len(r.results)} counts, all 0 (no ballots, no trustees)"
+            return
         used = list(r.result_trustees)
         if len(set(used)) != len(used) or len(used) < r.threshold:
             step.fail("results.trustees", f"must list at least t={r.threshold} distinct trustees")

@@ -275,6 +275,20 @@ class Tally(models.Model):
         help_text="The election.results entry (its log position and anchor show on the results page).",
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    record_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the sealed election record (RFC 8785)."
+    )
+    record_signature = models.JSONField(
+        null=True, blank=True, help_text="The city's signature {public_key, signature} over it."
+    )
+    record_outbox = models.OneToOneField(
+        "ledger.OutboxEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The election.record entry that logs the record hash and signature.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -321,5 +335,27 @@ class DecryptionShare(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["election", "trustee"], name="voting_one_decryption_share"
+            )
+        ]
+
+
+class AuditReport(models.Model):
+    """An observer's signed ``civic-audit-report/1`` on an election's record, stored only once its
+    signature verified under the registered observer's key and it named this election's record."""
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="audit_reports")
+    observer = models.ForeignKey(
+        "ledger.Observer", on_delete=models.PROTECT, related_name="audit_reports"
+    )
+    passed = models.BooleanField(help_text="The report's verdict: every step passed.")
+    report = models.JSONField(help_text="The signed report exactly as received.")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the report's RFC 8785 bytes.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["election", "received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["election", "observer", "sha256"], name="voting_audit_report_once"
             )
         ]

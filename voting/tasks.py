@@ -9,10 +9,12 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from voting.models import Election
 from voting.services import (
     aggregation,
     box_freeze,
     jobs,
+    record_export,
     results,
     scheduler,
     tally_notices,
@@ -74,6 +76,20 @@ def notify_trustees(tally_id: int) -> int:
 def publish_results(tally_id: int) -> bool:
     """Combine t valid shares, solve, check and publish the results."""
     return results.publish_results(tally_id)
+
+
+@shared_task(name=jobs.RECORD_TASK, bind=True, max_retries=None)
+def seal_record(self: Any, election_id: int) -> str:
+    """Hash, sign and log a published election's record; retry while its log lags behind."""
+    election = Election.objects.get(pk=election_id)
+    try:
+        return record_export.seal_record(election).sha256
+    except record_export.RecordNotReady as exc:
+        eager = bool(getattr(self.request, "is_eager", False))
+        if not eager and self.request.retries < settings.CIVIC_TALLY_FREEZE_MAX_RETRIES:
+            raise self.retry(countdown=settings.CIVIC_TALLY_FREEZE_RETRY_S) from exc
+        logger.warning("record: %s not sealed yet: %s (the sweep tries again)", election.slug, exc)
+        return ""
 
 
 @shared_task(name="voting.advance_tallies")

@@ -93,5 +93,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "anchor": selectors.results_anchor(election, tally),
             "results_position": selectors.results_position(tally),
             "reports": selectors.observer_reports(election),
+            "passing_observers": selectors.passing_observers(election),
+            "verified": selectors.is_verified(election),
         },
     )

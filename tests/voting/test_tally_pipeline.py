@@ -266,4 +266,9 @@ def test_the_sweep_queues_whatever_step_an_election_waits_for(
         assert tasks.advance_tallies() == ["sweep-vote: publish"]
     assert te.refresh().state == Election.State.PUBLISHED
     assert te.election.tally.results["contests"]["q"] == expected
+    # The record's sealing waits for box_frozen to be sequenced; the sweep then seals it.
+    sequence()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.advance_tallies() == ["sweep-vote: record"]
+    assert Tally.objects.get(election=te.election).record_sha256
     assert tasks.advance_tallies() == []

@@ -23,6 +23,7 @@ from civic_votecrypto.manifest import Manifest
 from ledger.anchoring.selectors import anchor_as_dict, current_chain, first_final_anchor_covering
 from ledger.models import Checkpoint, Log, OutboxEntry
 from voting.models import (
+    AuditReport,
     CastBallot,
     DecryptionShare,
     Election,
@@ -252,9 +253,40 @@ def tokens_issued(election: Election) -> int:
 
 
 def observer_reports(election: Election) -> list[dict[str, Any]]:
-    """The observers' signed audit reports shown on the results page. The observer wave adds them;
-    until then there are none. The page renders whatever this returns (verdict, observer, date)."""
-    return []
+    """Every observer's signed audit report on the election's record, oldest first: observer,
+    verdict, when, and its id (the results page links the report JSON)."""
+    rows = AuditReport.objects.filter(election=election).select_related("observer")
+    return [
+        {
+            "id": row.pk,
+            "observer": row.observer.name,
+            "observer_key": row.observer.verifier_key,
+            "passed": row.passed,
+            "verdict": "pass" if row.passed else "fail",
+            "received_at": row.received_at,
+            "sha256": row.sha256,
+            "failed_steps": [
+                s.get("id") for s in row.report.get("steps", []) if s.get("status") != "PASS"
+            ],
+        }
+        for row in rows.order_by("received_at", "id")
+    ]
+
+
+def passing_observers(election: Election) -> int:
+    """How many distinct observers sent a passing report."""
+    return (
+        AuditReport.objects.filter(election=election, passed=True)
+        .values("observer")
+        .distinct()
+        .count()
+    )
+
+
+def is_verified(election: Election) -> bool:
+    """Verified once passing reports of distinct observers reach the required number."""
+    required = election.required_observer_reports
+    return required > 0 and passing_observers(election) >= required
 
 
 def results_view(election: Election, tally: Tally) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ CHUNK_TASK = "voting.tally_chunk"
 COMBINE_TASK = "voting.combine_tally"
 NOTIFY_TASK = "voting.notify_trustees"
 PUBLISH_TASK = "voting.publish_results"
+RECORD_TASK = "voting.seal_record"
 
 
 _loaded: list[bool] = []

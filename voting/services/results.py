@@ -8,6 +8,7 @@ baby-step giant-step up to the largest total the frozen box allows. ``check_resu
 total against the combined point. The results (the record's "results" section: {trustees,
 contests}) are stored, ``election.results`` {election, results_sha256} is appended, and the
 election becomes ``published`` through ``lifecycle.transition`` (whose event fixes the same hash).
+Once published, the record is sealed (``record_export.seal_record``, its own job).
 Idempotent: an election already published, or one still short of t shares, is left alone.
 """
 
@@ -29,7 +30,7 @@ from ledger import services as ledger
 from voting.models import DecryptionShare, Election, Tally
 from voting.selectors import tally as selectors
 from voting.selectors.elections import crypto_context
-from voting.services import lifecycle
+from voting.services import jobs, lifecycle
 from voting.services.lifecycle import json_sha256
 
 logger = logging.getLogger(__name__)
@@ -96,5 +97,6 @@ def publish_results(tally_id: int) -> bool:
     tally.published_at = timezone.now()
     tally.save(update_fields=["results", "results_sha256", "results_outbox", "published_at"])
     lifecycle.transition(election, Election.State.PUBLISHED, fixes={"results": results})
+    jobs.enqueue(jobs.RECORD_TASK, election.pk)  # hash, sign and log the record (record_export)
     logger.info("tally: %s published by trustees %s", election.slug, results["trustees"])
     return True

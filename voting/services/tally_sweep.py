@@ -22,6 +22,11 @@ class Sweep:
 
 def advance_tallies() -> Sweep:
     sweep = Sweep()
+    unsealed = list(  # published before this sweep, record not sealed yet (the job lost or waiting)
+        Tally.objects.filter(
+            election__state=Election.State.PUBLISHED, record_sha256=""
+        ).values_list("election_id", "election__slug")
+    )
     for pk, slug in Election.objects.filter(state=Election.State.CLOSED).values_list("pk", "slug"):
         jobs.send_now(jobs.FREEZE_TASK, pk)
         sweep.queued.append(f"{slug}: freeze")
@@ -46,4 +51,7 @@ def advance_tallies() -> Sweep:
         if tally.encrypted["ballot_count"] == 0 or tally.n_shares >= threshold:
             jobs.send_now(jobs.PUBLISH_TASK, tally.pk)
             sweep.queued.append(f"{slug}: publish")
+    for pk, slug in unsealed:
+        jobs.send_now(jobs.RECORD_TASK, pk)
+        sweep.queued.append(f"{slug}: record")
     return sweep
