@@ -98,7 +98,7 @@ test("ceremony.json: share encryption recomputed step by step; share verificatio
     const shared = mul(recipientKey, r);
     assert.equal(pointHex(shared), s.shared_point);
     const keys = shareKeys(params.baseHash, s.sender, s.recipient, pointFromHex(s.ephemeral), recipientKey, shared);
-    assert.equal(bytesToHex(keys.secretKey), s.secret_key);
+    assert.equal(bytesToHex(keys.encryptionKey), s.encryption_key);
     assert.equal(bytesToHex(keys.pad), s.pad);
     assert.equal(bytesToHex(keys.macKey), s.mac_key);
     const plaintext = hexToBytes(s.plaintext_share, 32, "share");

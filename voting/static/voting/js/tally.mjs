@@ -141,8 +141,8 @@ export function verifyCommitments(params, msg) {
 
 /** k = H(H_B; 0x40, i, j, R, D_j, S); pad = H(k; 0x41); mac_key = H(k; 0x42). */
 export function shareKeys(baseHash, sender, recipient, ephemeral, recipientKey, shared) {
-  const secretKey = H(baseHash, TAG_SHARE_SECRET, encU32(sender), encU32(recipient), encodePoint(ephemeral), encodePoint(recipientKey), encodePoint(shared));
-  return { secretKey, pad: H(secretKey, TAG_SHARE_PAD), macKey: H(secretKey, TAG_SHARE_MAC_KEY) };
+  const encryptionKey = H(baseHash, TAG_SHARE_SECRET, encU32(sender), encU32(recipient), encodePoint(ephemeral), encodePoint(recipientKey), encodePoint(shared));
+  return { encryptionKey, pad: H(encryptionKey, TAG_SHARE_PAD), macKey: H(encryptionKey, TAG_SHARE_MAC_KEY) };
 }
 
 export function shareMac(macKey, sender, recipient, ephemeral, ciphertext) {
