@@ -26,7 +26,7 @@ def status_text(status: str) -> str:
 
 @require_GET
 def track(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET ?code=XXXX-…: the ballot's status, log position, witnessed checkpoint and anchor."""
+    """GET ?code=<tracking code>: the ballot's status, log position, witnessed checkpoint and anchor."""
     election = selectors.election_by_slug(slug)
     if election is None or not selectors.is_public(election):
         raise Http404("no such election")

@@ -74,7 +74,7 @@ SPOIL_KEYS = frozenset({"challenged", "ballot_key", "token", "signature"})
 TOKEN_KEYS = frozenset({"key_id", "prefix", "signature"})
 BALLOT_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
-TRACKING_CODE_CHARS = 29  # XXXX-XXXX-XXXX-XXXX-XXXX-XXXX
+TRACKING_CODE_CHARS = 29  # six groups of four base32 letters and five dashes (§7.4)
 
 
 @dataclass(frozen=True)

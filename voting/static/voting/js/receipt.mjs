@@ -3,7 +3,7 @@
 // every range and limit proof holds (the same checks as Python's verify_ballot).
 //
 // Receipt (protocol §7.7, docs/schemas/ballot-receipt.json):
-//   {context: <context message §7.6>, ballot: <encrypted ballot>, tracking_code?: "XXXX-…",
+//   {context: <context message §7.6>, ballot: <encrypted ballot>, tracking_code?: <tracking code §7.4>,
 //    cast?: <the answer of POST /ballots>, ledger_receipt?: <GET /ballots/<code>'s ledger_receipt>}
 // The report lists named checks; it never throws on bad input. Python's twin is
 // civic_votecrypto.ballot.verify_receipt (same check names, same verdicts, up to "cast");
