@@ -18,6 +18,9 @@ from coincurve.context import GLOBAL_CONTEXT
 from .group import IDENTITY, G, N, Point
 
 _CTX = GLOBAL_CONTEXT.ctx
+_new_pubkey = partial(ffi.new, "secp256k1_pubkey *")
+_parse = lib.secp256k1_ec_pubkey_parse
+_lazy = Point.lazy
 _UNCOMPRESSED = lib.SECP256K1_EC_UNCOMPRESSED
 
 
@@ -232,6 +235,21 @@ class NativeBackend:
         if not lib.secp256k1_ec_pubkey_parse(_CTX, pub, data, 33):
             return None
         return Point.lazy(data, pub)
+
+    def parse_hex(self, text: str) -> Point | None:
+        """``Point.from_hex`` of 66 characters in one step: lowercase hex (decoding and
+        re-encoding give the text back: no uppercase, no whitespace) of a point libsecp256k1
+        accepts, else None (the caller's checked path then names the error)."""
+        try:
+            data = bytes.fromhex(text)
+        except ValueError:
+            return None
+        if data.hex() != text:
+            return None
+        pub = _new_pubkey()
+        if not _parse(_CTX, pub, data, 33):
+            return None
+        return _lazy(data, pub)
 
     def decompress(self, data: bytes, x: int) -> Point | None:
         """One libsecp256k1 parse (its square root in C); coordinates only when asked for."""

@@ -171,3 +171,31 @@ def test_bucket_msm_on_a_batch_sized_input() -> None:
         cancelling = backend.msm(weights + [N - w for w in weights], half + half)
         assert cancelling == IDENTITY
         assert backend.msm([*weights, 1], [*half, G]) == backend.msm(weights, half) + G
+
+
+def test_point_from_hex_fast_path_refuses_every_non_canonical_text() -> None:
+    """The native one-step parse (``NativeBackend.parse_hex``) accepts exactly what the
+    checked path accepts, and each refusal falls back to that path's exact error."""
+    good = group.base_mul(12345).hex()
+    with group.use_backend("native") as backend:
+        assert backend.parse_hex(good) == group.base_mul(12345)
+        assert Point.from_hex(good).hex() == good
+        not_on_curve = "02" + "00" * 31 + "05"  # x = 5: x^3 + 7 = 132 is not a square mod p
+        bad = {
+            good.upper(): "lowercase",
+            good[:2] + " " + good[3:]: "lowercase",
+            "04" + good[2:]: "prefix",
+            "02" + "ff" * 32: "not reduced",
+            not_on_curve: "not on secp256k1",
+            good[:-2]: "66 characters",
+            good + "00": "66 characters",
+        }
+        for text, reason in bad.items():
+            if len(text) == 66:
+                assert backend.parse_hex(text) is None, text
+            with pytest.raises(EncodingError, match=reason):
+                Point.from_hex(text)
+        with pytest.raises(EncodingError):
+            Point.from_hex(12345)  # type: ignore[arg-type]
+    with group.use_backend("py-ecc"), pytest.raises(EncodingError, match="not on secp256k1"):
+        Point.from_hex(not_on_curve)

@@ -236,3 +236,15 @@ def test_vectors_name_the_share_encryption_key_for_what_it_is() -> None:
 def test_v1_records_still_load(document) -> None:
     assert document["version"] == record.RECORD_VERSION_1
     assert dataclasses.replace(record.load_record(document)).version == record.RECORD_VERSION_1
+
+
+def test_repeated_keys_are_found_wherever_they_are_in_an_object() -> None:
+    """The fast check (a dict shorter than its pairs) names the repeated key, first or last."""
+    for text, key in (
+        ('{"k": 1, "a": 2, "k": 3}', "'k'"),
+        ('{"a": 1, "b": 2, "c": 3, "c": 4}', "'c'"),
+        ('[{"ok": 1}, {"z": [1, {"y": 0, "y": 0}]}]', "'y'"),
+    ):
+        with pytest.raises(strict_json.DuplicateKeyError, match=key):
+            strict_json.loads(text)
+    assert strict_json.loads('{"a": 1, "b": {"a": 1}}') == {"a": 1, "b": {"a": 1}}

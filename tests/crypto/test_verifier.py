@@ -57,6 +57,45 @@ def test_parallel_chunks_find_the_same_bad_ballot(
     assert verifier._inherited == []
 
 
+@pytest.mark.parametrize(
+    ("count", "size", "jobs", "expected"),
+    [
+        (10_000, 2048, 2, [1667] * 4 + [1666] * 2),  # not 4 x 2048 + 1808 on two processes
+        (10_000, 2048, 1, [2000] * 5),
+        (5, 2, 2, [2, 1, 1, 1]),
+        (3, 2048, 2, [3]),
+        (2, 1, 8, [1, 1]),
+        (0, 256, 2, []),
+    ],
+)
+def test_chunks_are_even_and_a_multiple_of_the_processes(
+    count: int, size: int, jobs: int, expected: list[int]
+) -> None:
+    bounds = verifier.chunk_bounds(count, size, jobs)
+    assert [b - a for a, b in bounds] == expected
+    assert [a for a, _ in bounds[1:]] == [b for _, b in bounds[:-1]]  # contiguous, in order
+    assert all(b - a <= size for a, b in bounds)
+
+
+def test_ballot_chunks_pause_the_collector_and_restore_it(document) -> None:
+    import gc  # noqa: PLC0415
+
+    seen: list[bool] = []
+    original = verifier._check_ballot_chunk
+
+    def spy(task: dict[str, Any]) -> dict[str, Any]:
+        seen.append(gc.isenabled())
+        return original(task)
+
+    verifier._check_ballot_chunk = spy
+    try:
+        assert run(document).ok
+    finally:
+        verifier._check_ballot_chunk = original
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+
 def test_native_backend_gives_the_same_verdicts(document) -> None:
     """Cross-check: both backends accept the good record and reject the same tampered one."""
     bad = _flip_proof_bit(document)
