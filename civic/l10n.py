@@ -36,7 +36,7 @@ def city_datetime(value: datetime | None) -> str:
 
 
 def grouped(value: int | float | None) -> str:
-    """A number with the active language's digit grouping: 12,345 (en), 12 345 (nb), 12.345 (es)."""
+    """A number with the active language's digit grouping: 12,345 (en), 12 345 (nb and es, a no-break space)."""
     if value is None:
         return ""
     return formats.number_format(value, force_grouping=True)

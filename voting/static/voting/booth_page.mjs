@@ -319,7 +319,7 @@ async function showInclusion(tracked) {
   for (const check of report.checks) {
     const item = document.createElement("li");
     item.className = check.ok ? "check-ok" : "check-failed";
-    item.textContent = `${check.ok ? "✔" : "✘"} ${check.name}: ${check.detail}`;
+    item.textContent = `${check.ok ? "✔" : "✘"} ${text.checks?.[check.name] ?? check.name}: ${check.detail}`;
     list.append(item);
   }
   $("inclusion-result").dataset.verified = String(report.ok);

@@ -15,7 +15,7 @@ const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) =>
 function addCheck(list, name, ok, detail) {
   const item = document.createElement("li");
   item.className = ok ? "check-ok" : "check-failed";
-  item.textContent = `${ok ? "✔" : "✘"} ${name}: ${detail}`;
+  item.textContent = `${ok ? "✔" : "✘"} ${text.checks?.[name] ?? name}: ${detail}`;
   list.append(item);
 }
 
