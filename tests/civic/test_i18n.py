@@ -25,6 +25,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import mail
 from django.test import Client
 from django.utils import translation
 from django.utils.formats import date_format
@@ -517,3 +518,46 @@ def test_the_results_page_groups_digits_and_shows_times_for_the_language(
         assert sentence in page, lang
         with translation.override(lang):
             assert f">{date_format(local, 'DATETIME_FORMAT')}</time>" in page, lang
+
+
+# --- e-mails ------------------------------------------------------------------------------------
+
+
+def english_in(text: str, lang: str) -> list[str]:
+    return [f for f in english_fragments(lang) if f in re.sub(r"\s+", " ", text)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lang", "subject", "sentence"),
+    [
+        ("nb", "Passord-nullstilling på testserver", "Noen har bedt om å tilbakestille passordet til kontoen din på testserver."),
+        ("es", "Contraseña restablecida en testserver", "Alguien ha pedido restablecer la contraseña de su cuenta de testserver."),
+    ],
+)
+def test_the_password_reset_mail_is_in_the_visitors_language(lang: str, subject: str, sentence: str) -> None:
+    make_user("borger", Role.CITIZEN)
+    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    assert client.post("/accounts/password_reset/", {"email": "borger@example.org"}).status_code == 302
+    (message,) = mail.outbox
+    assert message.subject == subject and sentence in message.body, message.subject + message.body
+    assert not english_in(message.body, lang), message.body
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("box_settings", "eager_celery", "inline_sequencer")
+@pytest.mark.parametrize(("lang", "subject"), [("nb", "Dekrypter"), ("es", "Descifre el recuento de «Tallyvalg»")])
+def test_the_trustees_tally_mail_is_in_the_citys_language(
+    lang: str, subject: str, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.LANGUAGE_CODE = lang  # CIVIC_LANGUAGE
+    official = make_user("klerk", Role.OFFICIAL)
+    vote = open_tally_election("tallyvalg", official, contests=[_contest("q", "Vika", ["Alna", "Grorud"])])
+    store_ballot(vote.election, encrypt(vote.election, {"q": {"o0": 1}}), "k1")
+    with django_capture_on_commit_callbacks(execute=True):
+        close(vote.election, official)
+    assert len(mail.outbox) == 3  # one per trustee
+    for message in mail.outbox:
+        assert subject in message.subject, message.subject
+        assert "civic-trustee decrypt --server" in message.body
+        assert not english_in(message.body, lang), message.body

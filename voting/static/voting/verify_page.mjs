@@ -29,7 +29,7 @@ async function fetchTracked(slug, code) {
   const url = `${form.dataset.ballotsUrl.replace("__slug__", encodeURIComponent(slug))}/${encodeURIComponent(code)}`;
   let response;
   try {
-    response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json" } });
+    response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang } });
   } catch (err) {
     throw new Error(err.message);
   }
