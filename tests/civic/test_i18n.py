@@ -138,7 +138,7 @@ SAME_IN_EVERY_LANGUAGE = {
 }  # fmt: skip
 # Words a translation rightly shares with the English (checked by a reader of each language).
 COGNATES = {
-    "nb": {"Send", "under", "standard", "total", "minimum", "Start", "status", "challenge", "tiles"},
+    "nb": {"Send", "under", "standard", "total", "minimum", "Start", "status", "challenge", "tiles", "binding"},
     "es": {"Vote", "vote", "digital", "individual", "personal", "token", "base", "total", "script", "scripts"},
 }
 
