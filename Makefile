@@ -114,7 +114,7 @@ bench: setup
 	  else $(PY) $$script || exit 1; fi; done
 
 messages: setup
-	$(MANAGE) makemessages -l nb --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
+	$(MANAGE) makemessages -l nb -l es --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
 
 clean:
 	rm -rf $(VENV) node_modules var/staticfiles

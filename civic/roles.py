@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 
@@ -40,6 +41,15 @@ def user_has_role(user: Any, role: Role | str) -> bool:
     return user.has_perm(f"civic.{ROLE_PERMISSIONS[Role(role)]}")
 
 
+# The 403 page's reason, whole sentences so that every language can word them.
+ROLE_REQUIRED: dict[Role, Any] = {
+    Role.CITIZEN: _("This page is for citizens."),
+    Role.OFFICIAL: _("This page is for city officials."),
+    Role.TRUSTEE: _("This page is for trustees."),
+    Role.OBSERVER: _("This page is for observers."),
+}
+
+
 def role_required(role: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """View decorator: anonymous users go to log-in, users without the role get 403."""
 
@@ -49,7 +59,7 @@ def role_required(role: Role) -> Callable[[Callable[..., HttpResponse]], Callabl
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not user_has_role(request.user, role):
-                raise PermissionDenied(f"This page is for the {role.value} role.")
+                raise PermissionDenied(ROLE_REQUIRED[role])
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -177,9 +178,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
+# Pages are in the language the visitor chose on the switcher (kept in the session), else the
+# best match of the browser's Accept-Language (LocaleMiddleware), else CIVIC_LANGUAGE, which is
+# also the language of the e-mails sent by background jobs. Adding a language: docs/operations.md.
+LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål")), ("es", _("Spanish"))]
+LANGUAGE_CODE = os.environ.get("CIVIC_LANGUAGE", "en")
+if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
+    raise ImproperlyConfigured(
+        f"CIVIC_LANGUAGE={LANGUAGE_CODE!r} is not one of {', '.join(code for code, _name in LANGUAGES)}"
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The server's zone stays UTC (stored values, logs, the JSON API); pages show times in the city's
+# zone, CIVIC_TIME_ZONE below (templates/base.html, civic.l10n).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -12,6 +13,19 @@ from civic.forms import SignUpForm
 from civic.roles import Role, role_required
 from civic.selectors import platform_health
 from civic.services import create_user_with_role
+
+# Each role page's title and heading, whole sentences so that every language can word them.
+ROLE_PAGES = {
+    Role.CITIZEN: (_("Citizen"), _("Your citizen page")),
+    Role.OFFICIAL: (_("Official"), _("Your official page")),
+    Role.TRUSTEE: (_("Trustee"), _("Your trustee page")),
+    Role.OBSERVER: (_("Observer"), _("Your observer page")),
+}
+
+
+def _role_page(request: HttpRequest, role: Role) -> HttpResponse:
+    title, heading = ROLE_PAGES[role]
+    return render(request, "civic/role_home.html", {"role": role, "title": title, "heading": heading})
 
 
 @require_GET
@@ -38,22 +52,22 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.CITIZEN)
 def citizen_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "civic/role_home.html", {"role": Role.CITIZEN})
+    return _role_page(request, Role.CITIZEN)
 
 
 @role_required(Role.OFFICIAL)
 def official_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "civic/role_home.html", {"role": Role.OFFICIAL})
+    return _role_page(request, Role.OFFICIAL)
 
 
 @role_required(Role.TRUSTEE)
 def trustee_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "civic/role_home.html", {"role": Role.TRUSTEE})
+    return _role_page(request, Role.TRUSTEE)
 
 
 @role_required(Role.OBSERVER)
 def observer_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "civic/role_home.html", {"role": Role.OBSERVER})
+    return _role_page(request, Role.OBSERVER)
 
 
 @never_cache

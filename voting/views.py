@@ -52,7 +52,33 @@ def inclusion_messages() -> dict[str, str]:
     }
 
 
-def booth_messages() -> dict[str, str]:
+def check_names() -> dict[str, str]:
+    """The names of the browser verifier's checks (receipt.mjs, inclusion.mjs), as the booth and
+    the receipt page list them; a check's detail stays the verifier's own technical text."""
+    return {
+        "receipt": _("receipt"),
+        "election context": _("election context"),
+        "ballot encoding": _("ballot encoding"),
+        "tracking code": _("tracking code"),
+        "binding and code": _("binding and code"),
+        "proofs": _("proofs"),
+        "cast": _("cast"),
+        "ledger receipt": _("ledger receipt"),
+        "ledger entry": _("ledger entry"),
+        "leaf hash": _("leaf hash"),
+        "log key": _("log key"),
+        "log signature": _("log signature"),
+        "tree size": _("tree size"),
+        "inclusion proof": _("inclusion proof"),
+        "cosignatures": _("cosignatures"),
+        "anchor": _("anchor"),
+        "anchor hash": _("anchor hash"),
+        "anchored checkpoint": _("anchored checkpoint"),
+        "anchor consistency": _("anchor consistency"),
+    }
+
+
+def booth_messages() -> dict[str, Any]:
     """Texts the booth's JavaScript shows, translated on the server."""
     return {
         "encrypting": _("Encrypting your ballot on this device…"),
@@ -90,11 +116,12 @@ def booth_messages() -> dict[str, str]:
         "not_cast": _("Your ballot could not be cast:"),
         "unreachable": _("the server could not be reached."),
         "mismatch": _("the ballot box answered for another ballot."),
+        "checks": check_names(),
         **inclusion_messages(),
     }
 
 
-def receipt_messages() -> dict[str, str]:
+def receipt_messages() -> dict[str, Any]:
     return {
         "not_json": _("This is not a JSON receipt:"),
         "published_check": _("published by this city"),
@@ -103,6 +130,7 @@ def receipt_messages() -> dict[str, str]:
         "invalid": _("The receipt is NOT valid: see the failed checks."),
         "checking": _("Checking the receipt in this browser…"),
         "current_proof": _("current inclusion in the ledger"),
+        "checks": check_names(),
         **inclusion_messages(),
     }
 

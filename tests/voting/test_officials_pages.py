@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import translation
+from django.utils.formats import date_format
 
 from civic.roles import Role
 from tests.identity.support_identity import identity_settings, login, make_resident, make_user  # noqa: F401
@@ -178,8 +180,9 @@ def test_nothing_is_public_before_the_ceremony_is_over(official) -> None:
     soon = scheduled(official, title="Soon")
     html = anonymous.get("/voting/").content.decode()
     assert "Soon" in html and "Opens at" in html and "Europe/Oslo" in html
-    local = soon.opens_at.astimezone(OSLO).strftime("%Y-%m-%d %H:%M")
-    assert local in html
+    with translation.override("en"):  # the city's zone, in the language's format (tests/civic/test_i18n.py)
+        local = date_format(soon.opens_at.astimezone(OSLO), "DATETIME_FORMAT")
+    assert f"{local} {soon.opens_at.astimezone(OSLO).tzname()}" in html
     assert anonymous.get(f"/api/voting/elections/{soon.slug}/context").json()["state"] == "scheduled"
 
 

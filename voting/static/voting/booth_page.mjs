@@ -36,14 +36,15 @@ function csrfToken() {
 /** The wallet's token requests: same origin, session and CSRF, as on the wallet page. */
 const walletApi = makeApi({ csrfToken });
 
-/** The ballot box: anonymous by design, so no cookie goes along (credentials: "omit"). */
+/** The ballot box: anonymous by design, so no cookie goes along (credentials: "omit"); its
+ * refusals come in the page's language (Accept-Language, as the language cookie stays home). */
 async function box(url, body = undefined) {
   let response;
   try {
     response = await fetch(url, {
       method: body === undefined ? "GET" : "POST",
       credentials: "omit",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": document.documentElement.lang },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -319,7 +320,7 @@ async function showInclusion(tracked) {
   for (const check of report.checks) {
     const item = document.createElement("li");
     item.className = check.ok ? "check-ok" : "check-failed";
-    item.textContent = `${check.ok ? "✔" : "✘"} ${check.name}: ${check.detail}`;
+    item.textContent = `${check.ok ? "✔" : "✘"} ${text.checks?.[check.name] ?? check.name}: ${check.detail}`;
     list.append(item);
   }
   $("inclusion-result").dataset.verified = String(report.ok);

@@ -15,7 +15,7 @@ const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) =>
 function addCheck(list, name, ok, detail) {
   const item = document.createElement("li");
   item.className = ok ? "check-ok" : "check-failed";
-  item.textContent = `${ok ? "✔" : "✘"} ${name}: ${detail}`;
+  item.textContent = `${ok ? "✔" : "✘"} ${text.checks?.[name] ?? name}: ${detail}`;
   list.append(item);
 }
 
@@ -29,7 +29,7 @@ async function fetchTracked(slug, code) {
   const url = `${form.dataset.ballotsUrl.replace("__slug__", encodeURIComponent(slug))}/${encodeURIComponent(code)}`;
   let response;
   try {
-    response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json" } });
+    response = await fetch(url, { credentials: "omit", headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang } });
   } catch (err) {
     throw new Error(err.message);
   }
