@@ -1,5 +1,6 @@
 """Ballot box reads: the context a cast is checked against (parsed once per process), the body
-limit a manifest implies, receipts, tracking, and turnout from the box and from the log."""
+limit a manifest implies, receipts, tracking, and turnout from the box and from the log, in all
+and over time."""
 
 from __future__ import annotations
 
@@ -9,16 +10,21 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
 
+from civic import charts
 from civic_votecrypto.ballot import ElectionContext
 from civic_votecrypto.manifest import ID_MAX, Manifest
 from ledger import selectors as ledger_selectors
 from ledger.anchoring import receipts as anchoring_receipts
-from ledger.models import Entry, Log
+from ledger.models import Entry, Log, OutboxEntry
 from voting.models import CastBallot, Election, EligibilityKey
 from voting.selectors.elections import crypto_context
 from voting.selectors.eligibility import election_keys
@@ -372,3 +378,105 @@ def turnout_from_log(election: Election) -> dict[str, Any]:
             counts[district] = (counting, cast, spoiled)
     total = [sum(v[i] for v in counts.values()) for i in range(3)]
     return {**_figures(*total), "districts": _by_district(election, counts)}
+
+
+# -- turnout over time ---------------------------------------------------------------------------
+TIMELINE_STATES = (
+    Election.State.OPEN,
+    Election.State.CLOSED,
+    Election.State.TALLYING,
+    Election.State.PUBLISHED,
+)
+TIMELINE_MAX_BUCKETS = 48
+CLOSED_EVENT = "election.closed"
+
+
+@dataclass(frozen=True)
+class TurnoutBucket:
+    """Ballots received in ``[start, end)``: ``cast`` (re-votes included, challenged ones not),
+    ``new_voters`` (ballot keys casting for the first time), and ``counting``, the ballots that
+    count at ``end`` (every ballot key that has cast by then: its last ballot counts)."""
+
+    start: Any
+    end: Any
+    cast: int
+    new_voters: int
+    counting: int
+
+
+@dataclass(frozen=True)
+class TurnoutTimeline:
+    start: Any
+    end: Any
+    bucket_seconds: int
+    buckets: list[TurnoutBucket]
+
+    @property
+    def counting(self) -> int:
+        return self.buckets[-1].counting if self.buckets else 0
+
+    @property
+    def cast(self) -> int:
+        return sum(bucket.cast for bucket in self.buckets)
+
+
+def closed_at(election: Election) -> Any:
+    """When voting ended: the time of the election log's ``election.closed`` entry (an early close
+    included), or None before it is written."""
+    if not election.log_name:
+        return None
+    return (
+        OutboxEntry.objects.filter(log__name=election.log_name, kind=CLOSED_EVENT)
+        .order_by("pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def turnout_timeline(
+    election: Election, now: Any = None, max_buckets: int = TIMELINE_MAX_BUCKETS
+) -> TurnoutTimeline | None:
+    """Turnout over time, from the box: from the opening until now (while open) or until voting
+    closed (the ``election.closed`` entry, or the closing time when that came first), cut into at most ``max_buckets`` buckets of a nice width (seconds to days, aligned to
+    the city's clock), each with the ballots cast in it and the ballots that count at its end.
+
+    One query: a filtered count per bucket over the election's cast ballots (a ballot key's
+    first cast is the one that supersedes nothing, so the running count of first casts is the
+    count of ballots that count). None before the election opens or when it was cancelled."""
+    if election.state not in TIMELINE_STATES:
+        return None
+    now = now or timezone.now()
+    ballots = CastBallot.objects.filter(election=election, kind=CastBallot.Kind.CAST)
+    span = ballots.aggregate(first=Min("received_at"), last=Max("received_at"))
+    start = election.opens_at or span["first"] or now
+    if span["first"] is not None and span["first"] < start:
+        start = span["first"]
+    if election.state == Election.State.OPEN:
+        end = min(now, election.closes_at) if election.closes_at else now
+    else:  # the box shut at the close, or at the closing time if the close came later
+        ends = [t for t in (closed_at(election), election.closes_at) if t is not None]
+        end = min(ends) if ends else now
+    if span["last"] is not None and span["last"] > end:
+        end = span["last"]
+    end = max(end, start + timedelta(seconds=1))
+    step = charts.nice_time_step((end - start).total_seconds(), max_buckets)
+    edges = charts.aligned_edges(start, end, step, ZoneInfo(settings.CIVIC_TIME_ZONE))
+    aggregates: dict[str, Count] = {}
+    last = len(edges) - 2
+    for i in range(last + 1):
+        within = Q()
+        if i > 0:
+            within &= Q(received_at__gte=edges[i])
+        if i < last:
+            within &= Q(received_at__lt=edges[i + 1])
+        aggregates[f"cast_{i}"] = Count("pk", filter=within)
+        aggregates[f"new_{i}"] = Count("pk", filter=within & Q(supersedes__isnull=True))
+    counts = ballots.aggregate(**aggregates)
+    buckets: list[TurnoutBucket] = []
+    running = 0
+    for i in range(last + 1):
+        running += counts[f"new_{i}"]
+        buckets.append(
+            TurnoutBucket(edges[i], edges[i + 1], counts[f"cast_{i}"], counts[f"new_{i}"], running)
+        )
+    return TurnoutTimeline(start, end, step, buckets)
