@@ -29,6 +29,7 @@ MARGIN_RIGHT = 16
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 34
 MAX_X_TICKS = 5
+ANCHOR_MARK = 14
 MAX_Y_TICKS = 4
 
 
@@ -151,9 +152,10 @@ def time_chart(
         {
             "x": coordinate(x_of(p.at)),
             "y": coordinate(y_of(p.value)),
-            # corner of the anchored marker's square (10 x 10, centred on the point)
-            "x0": coordinate(x_of(p.at) - 5),
-            "y0": coordinate(y_of(p.value) - 5),
+            # corner of the anchored marker's square (14 x 14, centred on the point: a witnessed
+            # circle drawn on it leaves a frame of the square showing)
+            "x0": coordinate(x_of(p.at) - ANCHOR_MARK / 2),
+            "y0": coordinate(y_of(p.value) - ANCHOR_MARK / 2),
             "marks": sorted(p.marks),
             "at": p.at,
             "value": p.value,

@@ -133,7 +133,5 @@ def test_the_booth_and_the_official_page_show_the_chart_and_its_table(
         assert f'id="{chart_id}"' in html and 'data-counting="3"' in html, url
         assert f'aria-labelledby="{chart_id}-title {chart_id}-desc"' in html
         assert "style=" not in html.split(f'id="{chart_id}"')[1].split("</details>")[0]
-        rows = re.findall(
-            r'<td class="cast">(\d+)</td><td class="counting">(\d+)</td>', html
-        )
+        rows = re.findall(r'<td class="cast">(\d+)</td><td class="counting">(\d+)</td>', html)
         assert rows and rows[-1][1] == "3" and sum(int(c) for c, _ in rows) == 4, url

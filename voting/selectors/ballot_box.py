@@ -5,6 +5,7 @@ and over time."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -15,9 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, FloatField, Func, Max, Min, Q
+from django.db.models.functions import Floor
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from civic import charts
 from civic_votecrypto.ballot import ElectionContext
@@ -28,6 +32,8 @@ from ledger.models import Entry, Log, OutboxEntry
 from voting.models import CastBallot, Election, EligibilityKey
 from voting.selectors.elections import crypto_context
 from voting.selectors.eligibility import election_keys
+
+logger = logging.getLogger(__name__)
 
 CAST_CONTEXT = b"civic/cast/v1"
 SPOIL_CONTEXT = b"civic/spoil/v1"
@@ -391,6 +397,20 @@ TIMELINE_MAX_BUCKETS = 48
 CLOSED_EVENT = "election.closed"
 
 
+class EpochSeconds(Func):
+    """A timestamp as seconds since 1970 (fractional), in SQL: PostgreSQL's ``EXTRACT(EPOCH)``,
+    SQLite's Julian day arithmetic (Django stores SQLite datetimes as UTC text)."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        if connection.vendor == "sqlite":
+            template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        else:
+            template = "EXTRACT(EPOCH FROM %(expressions)s)"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
 @dataclass(frozen=True)
 class TurnoutBucket:
     """Ballots received in ``[start, end)``: ``cast`` (re-votes included, challenged ones not),
@@ -440,9 +460,9 @@ def turnout_timeline(
     closed (the ``election.closed`` entry, or the closing time when that came first), cut into at most ``max_buckets`` buckets of a nice width (seconds to days, aligned to
     the city's clock), each with the ballots cast in it and the ballots that count at its end.
 
-    One query: a filtered count per bucket over the election's cast ballots (a ballot key's
-    first cast is the one that supersedes nothing, so the running count of first casts is the
-    count of ballots that count). None before the election opens or when it was cancelled."""
+    One query, grouped by bucket (the bucket of a ballot computed in SQL from its time in epoch
+    seconds): its casts, and its first casts of a ballot key (the ones that supersede nothing),
+    whose running count is the count of ballots that count. None before the election opens or when it was cancelled."""
     if election.state not in TIMELINE_STATES:
         return None
     now = now or timezone.now()
@@ -461,22 +481,49 @@ def turnout_timeline(
     end = max(end, start + timedelta(seconds=1))
     step = charts.nice_time_step((end - start).total_seconds(), max_buckets)
     edges = charts.aligned_edges(start, end, step, ZoneInfo(settings.CIVIC_TIME_ZONE))
-    aggregates: dict[str, Count] = {}
+    # bucket i >= 1 starts at edges[i]; bucket 0 at the opening, inside the aligned step before
+    origin = (edges[1] if len(edges) > 2 else end).timestamp() - step
     last = len(edges) - 2
-    for i in range(last + 1):
-        within = Q()
-        if i > 0:
-            within &= Q(received_at__gte=edges[i])
-        if i < last:
-            within &= Q(received_at__lt=edges[i + 1])
-        aggregates[f"cast_{i}"] = Count("pk", filter=within)
-        aggregates[f"new_{i}"] = Count("pk", filter=within & Q(supersedes__isnull=True))
-    counts = ballots.aggregate(**aggregates)
+    rows = (
+        ballots.annotate(bucket=Floor((EpochSeconds("received_at") - origin) / step))
+        .values("bucket")
+        .annotate(cast=Count("pk"), new=Count("pk", filter=Q(supersedes__isnull=True)))
+        .order_by()
+    )
+    cast = [0] * (last + 1)
+    new = [0] * (last + 1)
+    for row in rows:
+        i = min(max(int(row["bucket"]), 0), last)
+        cast[i] += row["cast"]
+        new[i] += row["new"]
     buckets: list[TurnoutBucket] = []
     running = 0
     for i in range(last + 1):
-        running += counts[f"new_{i}"]
-        buckets.append(
-            TurnoutBucket(edges[i], edges[i + 1], counts[f"cast_{i}"], counts[f"new_{i}"], running)
-        )
+        running += new[i]
+        buckets.append(TurnoutBucket(edges[i], edges[i + 1], cast[i], new[i], running))
     return TurnoutTimeline(start, end, step, buckets)
+
+
+TIMELINE_CACHE_S = 15
+
+
+def cached_turnout_timeline(election: Election) -> TurnoutTimeline | None:
+    """:func:`turnout_timeline` as the pages show it: kept ``TIMELINE_CACHE_S`` seconds per
+    election and state in the cache (Redis), so a busy booth costs one grouped scan of the box
+    every 15 s, not one per page view (docs/operations.md). A lost cache only costs the scan."""
+    if election.state not in TIMELINE_STATES:
+        return None
+    key = f"voting:turnout-timeline:{election.pk}:{election.slug}:{election.state}"
+    try:
+        found = cache.get(key)
+    except (RedisError, OSError) as exc:
+        logger.warning("turnout timeline not cached, cache unavailable: %s", exc)
+        return turnout_timeline(election)
+    if found is not None:
+        return found
+    found = turnout_timeline(election)
+    try:
+        cache.set(key, found, TIMELINE_CACHE_S)
+    except (RedisError, OSError) as exc:
+        logger.warning("turnout timeline not cached, cache unavailable: %s", exc)
+    return found

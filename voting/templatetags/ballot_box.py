@@ -40,7 +40,7 @@ def district_rows(turnout: dict[str, Any]) -> list[dict[str, Any]]:
 def turnout_timeline(election: Election, chart_id: str = "turnout-timeline") -> dict[str, Any]:
     """Turnout over time (voting.selectors.ballot_box.turnout_timeline) as an SVG line of the
     ballots that count, with the same numbers in a table; nothing before the election opens."""
-    timeline = ballot_box.turnout_timeline(election)
+    timeline = ballot_box.cached_turnout_timeline(election)
     if timeline is None:
         return {"timeline": None}
     points = [charts.Point(timeline.start, 0)] + [
