@@ -9,7 +9,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
+from redis.exceptions import RedisError
 
 from civic.roles import Role
 from ledger.models import OutboxEntry
@@ -120,6 +122,7 @@ def test_the_booth_and_the_official_page_show_the_chart_and_its_table(
     """The pages draw the selector's numbers: the table's last row is the turnout, the chart is
     an image named by its title and description, and nothing is coloured in (classes only)."""
     Election.objects.filter(pk=voting_election.pk).update(opens_at=T0 - timedelta(hours=1))
+    cache.delete(box.timeline_cache_key(voting_election))  # a run moments ago kept its own
     official = account("clerk3", Role.OFFICIAL)
     client = Client()
     client.force_login(official)
@@ -135,3 +138,23 @@ def test_the_booth_and_the_official_page_show_the_chart_and_its_table(
         assert "style=" not in html.split(f'id="{chart_id}"')[1].split("</details>")[0]
         rows = re.findall(r'<td class="cast">(\d+)</td><td class="counting">(\d+)</td>', html)
         assert rows and rows[-1][1] == "3" and sum(int(c) for c, _ in rows) == 4, url
+
+
+def test_the_pages_keep_the_timeline_15_seconds_and_survive_a_lost_cache(
+    voting_election: Election, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.delete(box.timeline_cache_key(voting_election))
+    first = box.cached_turnout_timeline(voting_election)
+    assert first is not None and first.counting == 3
+    cast_at(voting_election, "key9", 500)
+    assert box.cached_turnout_timeline(voting_election).counting == 3  # kept
+    assert box.turnout_timeline(voting_election).counting == 4  # the selector itself is live
+
+    def lost(*args: object, **kwargs: object) -> None:
+        raise RedisError("connection refused")
+
+    monkeypatch.setattr(cache, "get", lost)
+    monkeypatch.setattr(cache, "set", lost)
+    assert box.cached_turnout_timeline(voting_election).counting == 4
+    monkeypatch.undo()
+    cache.delete(box.timeline_cache_key(voting_election))

@@ -507,13 +507,17 @@ def turnout_timeline(
 TIMELINE_CACHE_S = 15
 
 
+def timeline_cache_key(election: Election) -> str:
+    return f"voting:turnout-timeline:{election.pk}:{election.slug}:{election.state}"
+
+
 def cached_turnout_timeline(election: Election) -> TurnoutTimeline | None:
     """:func:`turnout_timeline` as the pages show it: kept ``TIMELINE_CACHE_S`` seconds per
     election and state in the cache (Redis), so a busy booth costs one grouped scan of the box
     every 15 s, not one per page view (docs/operations.md). A lost cache only costs the scan."""
     if election.state not in TIMELINE_STATES:
         return None
-    key = f"voting:turnout-timeline:{election.pk}:{election.slug}:{election.state}"
+    key = timeline_cache_key(election)
     try:
         found = cache.get(key)
     except (RedisError, OSError) as exc:
