@@ -60,7 +60,9 @@ def voting_election() -> Election:
     return election
 
 
-def test_buckets_count_casts_and_the_running_turnout(voting_election: Election) -> None:
+def test_buckets_count_casts_and_the_running_turnout_in_nice_widths(
+    voting_election: Election,
+) -> None:
     timeline = box.turnout_timeline(voting_election, now=at(600), max_buckets=10)
     assert timeline is not None
     assert timeline.bucket_seconds == 60 and timeline.start == T0 and timeline.end == at(600)
@@ -74,8 +76,7 @@ def test_buckets_count_casts_and_the_running_turnout(voting_election: Election) 
     assert timeline.counting == box.turnout(voting_election)["counting"] == 3
     assert timeline.cast == box.turnout(voting_election)["cast"] == 4
 
-
-def test_bucket_width_is_nice_and_bounded(voting_election: Election) -> None:
+    # the bucket width is a nice one, at most 48 buckets, whatever the time open
     for now, width in ((at(600), 15), (at(3 * 3600), 300), (at(3 * 86400), 86400)):
         timeline = box.turnout_timeline(voting_election, now=min(now, at(86400)))
         assert timeline is not None
@@ -117,7 +118,7 @@ def test_a_flat_line_without_ballots_and_none_before_the_opening() -> None:
 
 
 def test_the_booth_and_the_official_page_show_the_chart_and_its_table(
-    voting_election: Election,
+    voting_election: Election, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pages draw the selector's numbers: the table's last row is the turnout, the chart is
     an image named by its title and description, and nothing is coloured in (classes only)."""
@@ -139,10 +140,7 @@ def test_the_booth_and_the_official_page_show_the_chart_and_its_table(
         rows = re.findall(r'<td class="cast">(\d+)</td><td class="counting">(\d+)</td>', html)
         assert rows and rows[-1][1] == "3" and sum(int(c) for c, _ in rows) == 4, url
 
-
-def test_the_pages_keep_the_timeline_15_seconds_and_survive_a_lost_cache(
-    voting_election: Election, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    # the pages keep the timeline 15 s, and a lost cache only costs the scan
     cache.delete(box.timeline_cache_key(voting_election))
     first = box.cached_turnout_timeline(voting_election)
     assert first is not None and first.counting == 3
