@@ -407,7 +407,7 @@ class EpochSeconds(Func):
         if connection.vendor == "sqlite":
             template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
         else:
-            template = "EXTRACT(EPOCH FROM %(expressions)s)"
+            template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
