@@ -12,7 +12,7 @@ OBSERVER_VENV := var/observer-venv
 PURE_PROJECTS := civic_tlog/pyproject.toml civic_votecrypto/pyproject.toml civic_observer/pyproject.toml
 PURE_SOURCES := $(wildcard civic_tlog/*.py civic_votecrypto/*.py civic_observer/*.py)
 
-.PHONY: system-packages browser-packages translations setup run test test-python test-js test-observer-standalone lint format bench migrate messages clean
+.PHONY: system-packages browser-packages screenshot-packages screenshots translations setup run test test-python test-js test-observer-standalone lint format bench migrate messages clean
 
 ## set-up: system packages, Python venv, npm packages, translations
 setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) $(BOOTH_WORKER_BUNDLE) translations
@@ -62,6 +62,17 @@ migrate: setup
 ## node, a local Hardhat chain for anchors); Ctrl-C stops all.
 run: migrate
 	DEBUG=$${DEBUG:-1} bash scripts/run_demo.sh
+
+## make screenshots: the README's pictures (docs/images/*.png) from a running demo city: the one
+## at CIVIC_SCREENSHOT_URL, or one started for it on port 8130 with its own var/screenshots/.
+screenshots: setup browser-packages screenshot-packages
+	bash scripts/screenshots.sh
+
+# pngquant squeezes the pictures (optional: without it they stay as Chromium wrote them).
+screenshot-packages:
+	@command -v pngquant >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pngquant; \
+	  else echo "pngquant is missing: the pictures stay unoptimised ('sudo apt-get install pngquant')"; fi; }
 
 ## make test: the whole suite (pytest, the JavaScript tests, the observer installed on its own).
 test: setup browser-packages test-python test-js test-observer-standalone

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from civic_tlog import merkle, tiles, tree
 from ledger import tile_store
@@ -229,3 +230,95 @@ def entry_view(log: Log, entry: Entry, entry_receipt: dict[str, Any] | None) -> 
         "created_at": entry.created_at.isoformat(),
         "receipt": entry_receipt,
     }
+
+
+# -- growth over time (the ledger page's charts) -------------------------------------------------
+GROWTH_MAX_BUCKETS = 30
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    """One signed checkpoint: the log's size at ``at``, its cosignatures by active observers,
+    whether they make it witnessed, and its anchor (``None``: not anchored)."""
+
+    checkpoint_id: int
+    size: int
+    at: Any
+    cosignatures: int
+    witnessed: bool
+    anchor: dict[str, Any] | None
+
+    @property
+    def anchored(self) -> bool:
+        return self.anchor is not None
+
+
+@dataclass(frozen=True)
+class LogGrowth:
+    """A log's growth from its creation until ``end``: a sample of its checkpoints (the last one
+    of every time bucket, and the last witnessed and the last anchored of each), and the counts
+    over all its checkpoints."""
+
+    log: Log
+    start: Any
+    end: Any
+    points: list[GrowthPoint]
+    checkpoints: int
+    witnessed: int
+    anchored: int
+
+
+def _sample(rows: list[GrowthPoint], start: Any, end: Any, max_buckets: int) -> list[GrowthPoint]:
+    """At most three points per time bucket (the latest, the latest witnessed, the latest
+    anchored), plus the first checkpoint: the curve keeps its shape and the markers show."""
+    if len(rows) <= max_buckets:
+        return rows
+    span = max((end - start).total_seconds(), 1.0)
+    keep: dict[int, GrowthPoint] = {rows[0].checkpoint_id: rows[0]}
+    latest: dict[tuple[int, str], GrowthPoint] = {}
+    for row in rows:  # in size order, so the last one seen per bucket is the latest
+        bucket = min(int((row.at - start).total_seconds() / span * max_buckets), max_buckets - 1)
+        latest[(bucket, "any")] = row
+        if row.witnessed:
+            latest[(bucket, "witnessed")] = row
+        if row.anchored:
+            latest[(bucket, "anchored")] = row
+    for row in latest.values():
+        keep[row.checkpoint_id] = row
+    return sorted(keep.values(), key=lambda row: row.size)
+
+
+def log_growth(
+    log: Log,
+    anchors: dict[int, dict[str, Any]] | None = None,
+    now: Any = None,
+    max_buckets: int = GROWTH_MAX_BUCKETS,
+) -> LogGrowth:
+    """Every signed checkpoint of ``log`` with its active cosignatures (one query), marked
+    witnessed at ``witness_threshold``; ``anchors`` maps checkpoint ids to their anchor (the
+    anchoring layer knows which; the log does not)."""
+    anchors = anchors or {}
+    threshold = max(log.witness_threshold, 1)
+    values = (
+        Checkpoint.objects.filter(log=log)
+        .annotate(cosigned=Count("cosignatures", filter=Q(cosignatures__observer__active=True)))
+        .order_by("size")
+        .values_list("pk", "size", "created_at", "cosigned")
+    )
+    rows = [
+        GrowthPoint(pk, size, at, cosigned, cosigned >= threshold, anchors.get(pk))
+        for pk, size, at, cosigned in values
+    ]
+    start = log.created_at
+    end = now or timezone.now()
+    if rows and rows[-1].at > end:
+        end = rows[-1].at
+    return LogGrowth(
+        log=log,
+        start=start,
+        end=end,
+        points=_sample(rows, start, end, max_buckets),
+        checkpoints=len(rows),
+        witnessed=sum(1 for row in rows if row.witnessed),
+        anchored=sum(1 for row in rows if row.anchored),
+    )

@@ -3,8 +3,12 @@
 #   1. a local Hardhat EVM node on 127.0.0.1:8545 and the anchor contract (unless ANCHOR_RPC_URL is set)
 #   2. the demo seed (accounts, city keys, ledger logs, a registered demo observer)
 #   3. web (gunicorn), Celery worker and beat, and the observer node, under honcho (Procfile.dev)
+# CIVIC_PORT (default 8000) and CIVIC_CHAIN_PORT (default 8545) move the web server and the local
+# chain, with CIVIC_VAR_DIR another folder, so a second demo (`make screenshots`) runs beside one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CIVIC_PORT=${CIVIC_PORT:-8000}
+CHAIN_PORT=${CIVIC_CHAIN_PORT:-8545}
 VAR=${CIVIC_VAR_DIR:-var}
 mkdir -p "$VAR"
 export CIVIC_VAR_DIR=$(cd "$VAR" && pwd)
@@ -16,11 +20,11 @@ if [ -z "${ANCHOR_RPC_URL:-}" ]; then
   # The node starts empty every time: anchors a previous run recorded in var/ were written to
   # another chain (same id 31337, other genesis block), so anchoring marks them other_chain and
   # anchors their checkpoints again on this one (docs/operations.md, "Blockchain anchoring").
-  echo "Starting a local Hardhat chain on 127.0.0.1:8545 (log: $CIVIC_VAR_DIR/hardhat.log)"
-  HARDHAT_DISABLE_TELEMETRY_PROMPT=true npx --no-install hardhat node --hostname 127.0.0.1 --port 8545 \
+  echo "Starting a local Hardhat chain on 127.0.0.1:$CHAIN_PORT (log: $CIVIC_VAR_DIR/hardhat.log)"
+  HARDHAT_DISABLE_TELEMETRY_PROMPT=true npx --no-install hardhat node --hostname 127.0.0.1 --port "$CHAIN_PORT" \
     >"$CIVIC_VAR_DIR/hardhat.log" 2>&1 &
   CHAIN_PID=$!
-  export ANCHOR_RPC_URL=http://127.0.0.1:8545 ANCHOR_CHAIN_ID=31337 ANCHOR_CONFIRMATIONS=${ANCHOR_CONFIRMATIONS:-1}
+  export ANCHOR_RPC_URL=http://127.0.0.1:$CHAIN_PORT ANCHOR_CHAIN_ID=31337 ANCHOR_CONFIRMATIONS=${ANCHOR_CONFIRMATIONS:-1}
   # Hardhat's first development account: a key published in Hardhat's documentation, holding
   # only test ether on a chain that lives as long as this process. Never used outside the demo.
   export ANCHOR_PRIVATE_KEY=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -39,5 +43,5 @@ export OBSERVER_STATE="$CIVIC_VAR_DIR/observer"
 OBSERVER_VKEY=$(.venv/bin/python -m civic_observer init --state "$OBSERVER_STATE" --name demo-observer.civic.invalid 2>/dev/null)
 .venv/bin/python manage.py ledger_register_observer --if-missing "$OBSERVER_VKEY"
 
-echo "Serving on http://127.0.0.1:8000  (Ctrl-C stops every process)"
+echo "Serving on http://127.0.0.1:$CIVIC_PORT  (Ctrl-C stops every process)"
 .venv/bin/honcho -f Procfile.dev start

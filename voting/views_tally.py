@@ -7,13 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from civic.charts import bar_chart
 from voting.models import Election
 from voting.selectors import tally as selectors
 from voting.selectors.elections import election_by_slug, is_public
-
-CHART_BAR_HEIGHT = 28
-CHART_LABEL_WIDTH = 0  # labels sit above the bars, so long titles never clip
-CHART_WIDTH = 480
 
 
 def _public(slug: str) -> Election:
@@ -46,29 +43,6 @@ def decryption(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def chart(question: dict) -> dict:
-    """A horizontal bar chart as SVG coordinates (the table beside it holds the same numbers)."""
-    rows = []
-    top = question["top"] or 1
-    for i, option in enumerate(question["options"]):
-        y = i * (2 * CHART_BAR_HEIGHT)
-        rows.append(
-            {
-                **option,
-                "label_y": y + 16,
-                "bar_y": y + 20,
-                "width": round(CHART_WIDTH * option["count"] / top, 1),
-                "value_x": round(CHART_WIDTH * option["count"] / top, 1) + 6,
-            }
-        )
-    return {
-        "rows": rows,
-        "height": len(rows) * 2 * CHART_BAR_HEIGHT + 8,
-        "width": CHART_WIDTH + 80,
-        "bar": CHART_BAR_HEIGHT - 10,
-    }
-
-
 @require_GET
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Public once published (404 before): totals, turnout, charts with tables, the anchor, reports."""
@@ -81,7 +55,10 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         or tally.results is None
     ):
         raise Http404("no published results")
-    questions = [{**q, "chart": chart(q)} for q in selectors.results_view(election, tally)]
+    questions = [
+        {**q, "chart": bar_chart(q["options"], q["top"])}
+        for q in selectors.results_view(election, tally)
+    ]
     return render(
         request,
         "voting/results.html",

@@ -271,3 +271,27 @@ def _last_final_at(chain: ChainIdentity | None) -> str | None:
         rows = rows.filter(chain_id=chain.chain_id, genesis_hash=chain.genesis_hash)
     last = rows.order_by("-finalized_at").first()
     return last.finalized_at.isoformat() if last and last.finalized_at else None
+
+
+def ledger_growth(now: Any = None) -> list[ledger_selectors.LogGrowth]:
+    """Each log that has a signed checkpoint, with its growth over time (the ledger's own
+    ``log_growth``), its checkpoints marked anchored when a final anchor on the current chain
+    holds them (the earliest block, as receipts name it). One query for all the anchors."""
+    rows = on_chain(
+        CheckpointAnchor.objects.filter(transaction__state=AnchorTransaction.State.FINAL),
+        current_chain(),
+    ).order_by("transaction__block_number", "position")
+    anchored: dict[int, dict[int, dict[str, Any]]] = {}
+    for log_id, checkpoint_id, chain_id, block, tx_hash in rows.values_list(
+        "log_id",
+        "checkpoint_id",
+        "transaction__chain_id",
+        "transaction__block_number",
+        "transaction__tx_hash",
+    ):
+        anchored.setdefault(log_id, {}).setdefault(
+            checkpoint_id,
+            {"chain_id": chain_id, "block_number": block, "transaction_hash": tx_hash},
+        )
+    logs = Log.objects.filter(checkpoints__isnull=False).distinct().order_by("name")
+    return [ledger_selectors.log_growth(log, anchored.get(log.pk), now) for log in logs]

@@ -4,6 +4,10 @@ raised and answered by the platform's one handler."""
 
 from __future__ import annotations
 
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -11,6 +15,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from civic import charts
 from ledger import selectors as ledger_selectors
 from ledger.anchoring import receipts, selectors
 from ledger.anchoring.serializers import AnchorListSerializer, AnchorQuerySerializer
@@ -18,6 +23,7 @@ from ledger.serializers import EntrySerializer
 from ledger.views_api import ERRORS, LedgerAPIView
 
 LEDGER_PAGE_ANCHORS = 20
+GROWTH_TIME_FORMAT = "j M Y H:i:s"  # the growth tables: checkpoints come seconds apart
 
 
 class AnchorListView(LedgerAPIView):
@@ -64,14 +70,41 @@ class EntryByHashView(LedgerAPIView):
         return Response(receipts.entry_with_receipt(ledger_log, entry))
 
 
+def growth_chart(growth: ledger_selectors.LogGrowth, zone: ZoneInfo) -> dict[str, Any]:
+    """A log's size over time as a step line from 0 at its creation, a circle on each witnessed
+    checkpoint and a square on each anchored one (the table beside it lists the same points)."""
+    points = [charts.Point(growth.start, 0)] + [
+        charts.Point(
+            point.at,
+            point.size,
+            frozenset(
+                name
+                for name, on in (("witnessed", point.witnessed), ("anchored", point.anchored))
+                if on
+            ),
+        )
+        for point in growth.points
+    ]
+    return {
+        "growth": growth,
+        "chart": charts.time_chart(points, growth.start, growth.end, zone, step=True),
+        "chart_id": f"growth-{growth.log.name}",
+    }
+
+
 @require_GET
 def ledger_page(request: HttpRequest) -> HttpResponse:
-    """Each log with its size, latest witnessed checkpoint and its anchors on the current chain."""
+    """Each log with its size, latest witnessed checkpoint and its anchors on the current chain,
+    and each log's growth over time with its witnessed and anchored checkpoints."""
     recent = selectors.anchors_of_current_chain(LEDGER_PAGE_ANCHORS)
+    zone = ZoneInfo(settings.CIVIC_TIME_ZONE)
     return render(
         request,
         "ledger/index.html",
         {
+            "growth": [growth_chart(item, zone) for item in selectors.ledger_growth()],
+            "zone": zone,
+            "growth_time_format": GROWTH_TIME_FORMAT,
             "summaries": ledger_selectors.log_summaries(),
             "observers": ledger_selectors.active_observers(),
             "anchors": [selectors.anchor_as_dict(item) for item in recent],

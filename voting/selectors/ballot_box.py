@@ -1,27 +1,39 @@
 """Ballot box reads: the context a cast is checked against (parsed once per process), the body
-limit a manifest implies, receipts, tracking, and turnout from the box and from the log."""
+limit a manifest implies, receipts, tracking, and turnout from the box and from the log, in all
+and over time."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, FloatField, Func, Max, Min, Q
+from django.db.models.functions import Floor
+from django.utils import timezone
+from redis.exceptions import RedisError
 
+from civic import charts
 from civic_votecrypto.ballot import ElectionContext
 from civic_votecrypto.manifest import ID_MAX, Manifest
 from ledger import selectors as ledger_selectors
 from ledger.anchoring import receipts as anchoring_receipts
-from ledger.models import Entry, Log
+from ledger.models import Entry, Log, OutboxEntry
 from voting.models import CastBallot, Election, EligibilityKey
 from voting.selectors.elections import crypto_context
 from voting.selectors.eligibility import election_keys
+
+logger = logging.getLogger(__name__)
 
 CAST_CONTEXT = b"civic/cast/v1"
 SPOIL_CONTEXT = b"civic/spoil/v1"
@@ -372,3 +384,150 @@ def turnout_from_log(election: Election) -> dict[str, Any]:
             counts[district] = (counting, cast, spoiled)
     total = [sum(v[i] for v in counts.values()) for i in range(3)]
     return {**_figures(*total), "districts": _by_district(election, counts)}
+
+
+# -- turnout over time ---------------------------------------------------------------------------
+TIMELINE_STATES = (
+    Election.State.OPEN,
+    Election.State.CLOSED,
+    Election.State.TALLYING,
+    Election.State.PUBLISHED,
+)
+TIMELINE_MAX_BUCKETS = 48
+CLOSED_EVENT = "election.closed"
+
+
+class EpochSeconds(Func):
+    """A timestamp as seconds since 1970 (fractional), in SQL: PostgreSQL's ``EXTRACT(EPOCH)``,
+    SQLite's Julian day arithmetic (Django stores SQLite datetimes as UTC text)."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        if connection.vendor == "sqlite":
+            template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        else:
+            template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+@dataclass(frozen=True)
+class TurnoutBucket:
+    """Ballots received in ``[start, end)``: ``cast`` (re-votes included, challenged ones not),
+    ``new_voters`` (ballot keys casting for the first time), and ``counting``, the ballots that
+    count at ``end`` (every ballot key that has cast by then: its last ballot counts)."""
+
+    start: Any
+    end: Any
+    cast: int
+    new_voters: int
+    counting: int
+
+
+@dataclass(frozen=True)
+class TurnoutTimeline:
+    start: Any
+    end: Any
+    bucket_seconds: int
+    buckets: list[TurnoutBucket]
+
+    @property
+    def counting(self) -> int:
+        return self.buckets[-1].counting if self.buckets else 0
+
+    @property
+    def cast(self) -> int:
+        return sum(bucket.cast for bucket in self.buckets)
+
+
+def closed_at(election: Election) -> Any:
+    """When voting ended: the time of the election log's ``election.closed`` entry (an early close
+    included), or None before it is written."""
+    if not election.log_name:
+        return None
+    return (
+        OutboxEntry.objects.filter(log__name=election.log_name, kind=CLOSED_EVENT)
+        .order_by("pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def turnout_timeline(
+    election: Election, now: Any = None, max_buckets: int = TIMELINE_MAX_BUCKETS
+) -> TurnoutTimeline | None:
+    """Turnout over time, from the box: from the opening until now (while open) or until voting
+    closed (the ``election.closed`` entry, or the closing time when that came first), cut into at most ``max_buckets`` buckets of a nice width (seconds to days, aligned to
+    the city's clock), each with the ballots cast in it and the ballots that count at its end.
+
+    One query, grouped by bucket (the bucket of a ballot computed in SQL from its time in epoch
+    seconds): its casts, and its first casts of a ballot key (the ones that supersede nothing),
+    whose running count is the count of ballots that count. None before the election opens or when it was cancelled."""
+    if election.state not in TIMELINE_STATES:
+        return None
+    now = now or timezone.now()
+    ballots = CastBallot.objects.filter(election=election, kind=CastBallot.Kind.CAST)
+    span = ballots.aggregate(first=Min("received_at"), last=Max("received_at"))
+    start = election.opens_at or span["first"] or now
+    if span["first"] is not None and span["first"] < start:
+        start = span["first"]
+    if election.state == Election.State.OPEN:
+        end = min(now, election.closes_at) if election.closes_at else now
+    else:  # the box shut at the close, or at the closing time if the close came later
+        ends = [t for t in (closed_at(election), election.closes_at) if t is not None]
+        end = min(ends) if ends else now
+    if span["last"] is not None and span["last"] > end:
+        end = span["last"]
+    end = max(end, start + timedelta(seconds=1))
+    step = charts.nice_time_step((end - start).total_seconds(), max_buckets)
+    edges = charts.aligned_edges(start, end, step, ZoneInfo(settings.CIVIC_TIME_ZONE))
+    # bucket i >= 1 starts at edges[i]; bucket 0 at the opening, inside the aligned step before
+    origin = (edges[1] if len(edges) > 2 else end).timestamp() - step
+    last = len(edges) - 2
+    rows = (
+        ballots.annotate(bucket=Floor((EpochSeconds("received_at") - origin) / step))
+        .values("bucket")
+        .annotate(cast=Count("pk"), new=Count("pk", filter=Q(supersedes__isnull=True)))
+        .order_by()
+    )
+    cast = [0] * (last + 1)
+    new = [0] * (last + 1)
+    for row in rows:
+        i = min(max(int(row["bucket"]), 0), last)
+        cast[i] += row["cast"]
+        new[i] += row["new"]
+    buckets: list[TurnoutBucket] = []
+    running = 0
+    for i in range(last + 1):
+        running += new[i]
+        buckets.append(TurnoutBucket(edges[i], edges[i + 1], cast[i], new[i], running))
+    return TurnoutTimeline(start, end, step, buckets)
+
+
+TIMELINE_CACHE_S = 15
+
+
+def timeline_cache_key(election: Election) -> str:
+    return f"voting:turnout-timeline:{election.pk}:{election.slug}:{election.state}"
+
+
+def cached_turnout_timeline(election: Election) -> TurnoutTimeline | None:
+    """:func:`turnout_timeline` as the pages show it: kept ``TIMELINE_CACHE_S`` seconds per
+    election and state in the cache (Redis), so a busy booth costs one grouped scan of the box
+    every 15 s, not one per page view (docs/operations.md). A lost cache only costs the scan."""
+    if election.state not in TIMELINE_STATES:
+        return None
+    key = timeline_cache_key(election)
+    try:
+        found = cache.get(key)
+    except (RedisError, OSError) as exc:
+        logger.warning("turnout timeline not cached, cache unavailable: %s", exc)
+        return turnout_timeline(election)
+    if found is not None:
+        return found
+    found = turnout_timeline(election)
+    try:
+        cache.set(key, found, TIMELINE_CACHE_S)
+    except (RedisError, OSError) as exc:
+        logger.warning("turnout timeline not cached, cache unavailable: %s", exc)
+    return found

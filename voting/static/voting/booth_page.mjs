@@ -327,7 +327,7 @@ async function showInclusion(tracked) {
   $("inclusion-verdict").textContent = report.ok ? text.verified : text.not_verified;
   $("inclusion-verdict").className = report.ok ? "message success" : "message error";
   $("inclusion-position").textContent = fill(text.position, { index: report.position, log: tracked.log });
-  $("inclusion-checkpoint").textContent = report.checkpoint ? fill(text.checkpoint, report.checkpoint) : "";
+  $("inclusion-checkpoint").textContent = report.checkpoint ? fill(text.checkpoint, { size: report.checkpoint.size, root: report.checkpoint.root_hash }) : "";
   const anchor = report.anchor;
   $("inclusion-anchor").textContent = anchor
     ? fill(text.anchor, { chain: anchor.chain_id, tx: anchor.transaction_hash, block: anchor.block_number })

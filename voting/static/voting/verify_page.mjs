@@ -67,7 +67,7 @@ async function checkCurrentInclusion(receipt, trackingCode) {
     election: receipt.cast.election,
   });
   for (const check of report.checks) addCheck(list, check.name, check.ok, check.detail);
-  $("ledger-checkpoint").textContent = report.checkpoint ? fill(text.checkpoint, report.checkpoint) : "—";
+  $("ledger-checkpoint").textContent = report.checkpoint ? fill(text.checkpoint, { size: report.checkpoint.size, root: report.checkpoint.root_hash }) : "—";
   const anchor = report.anchor;
   $("ledger-anchor").textContent = anchor
     ? fill(text.anchor, { chain: anchor.chain_id, tx: anchor.transaction_hash, block: anchor.block_number })
