@@ -144,7 +144,9 @@ class Journey:
             line = self.lines.get(timeout=JOURNEY_STEP_TIMEOUT_S)
         except queue.Empty:
             self.close()
-            pytest.fail(f"{self.script}: nothing within {JOURNEY_STEP_TIMEOUT_S} s waiting for {what}")
+            pytest.fail(
+                f"{self.script}: nothing within {JOURNEY_STEP_TIMEOUT_S} s waiting for {what}"
+            )
         if not line:
             self.process.wait(timeout=10)
             pytest.fail(
@@ -154,7 +156,9 @@ class Journey:
         message: dict[str, Any] = json.loads(line)
         if "error" in message:
             self.close()
-            pytest.fail(f"{self.script} failed at step {message.get('step')!r}:\n{message['error']}")
+            pytest.fail(
+                f"{self.script} failed at step {message.get('step')!r}:\n{message['error']}"
+            )
         return message
 
     def until(self, name: str) -> dict[str, Any]:
@@ -189,7 +193,10 @@ def journey(
     def start(script: str, **payload: Any) -> Journey:
         log_path = tmp_path / f"{script}.{len(started)}.log"
         run = Journey(
-            node, script, {"base": live_server.url, "wsEndpoint": browser_endpoint, **payload}, log_path
+            node,
+            script,
+            {"base": live_server.url, "wsEndpoint": browser_endpoint, **payload},
+            log_path,
         )
         started.append(run)
         return run

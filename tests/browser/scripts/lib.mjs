@@ -307,7 +307,8 @@ export async function focusShown(page) {
  * other language of `input.languages` (a new context with that browser language and the same
  * cookies: the server negotiates) at the zoom width: axe, the page's lang, the layout. An address
  * already opened in the other languages is not opened again unless `again` (its server-rendered
- * content changed). Appends one finding to `findings`.
+ * content changed). With `input.axeEveryLanguage` false (the phone run: the desktop run did it),
+ * the other languages get the layout check only. Appends one finding to `findings`.
  */
 export async function checkPage(session, input, findings, label, { again = false } = {}) {
   const { page, context } = session;
@@ -345,7 +346,7 @@ export async function checkPage(session, input, findings, label, { again = false
         await otherPage.goto(url, { waitUntil: "load" });
         finding.languages[language] = {
           lang: await otherPage.evaluate(() => document.documentElement.lang),
-          violations: await axeViolations(otherPage),
+          violations: input.axeEveryLanguage === false ? null : await axeViolations(otherPage),
           layout: await layoutProblems(otherPage),
         };
       } finally {
