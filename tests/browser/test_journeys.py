@@ -341,3 +341,14 @@ def test_axe_runs_under_a_strict_content_security_policy(drive: Any) -> None:
     assert result["axeLoaded"] == "4.14.1"
     assert result["violations"] == []
     assert any("Content Security Policy" in e for e in result["consoleErrors"])
+
+
+def test_nothing_moves_for_who_asked_for_reduced_motion(drive: Any) -> None:
+    """The journeys find nothing moving today; this shows the check sees motion, and that the
+    site's stylesheet stops what a page may add once the visitor asks for reduced motion."""
+    result = drive("motion.mjs", path="/voting/")
+    moving, still = result["moving"], result["still"]
+    assert moving["reduced"] is False and still["reduced"] is True
+    assert "div#mover: animation civic-test-spin" in moving["moving"]
+    assert "div#mover: transition opacity" in moving["moving"] and moving["running"] >= 1
+    assert still["moving"] == [] and still["running"] == 0
