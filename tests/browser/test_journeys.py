@@ -247,8 +247,6 @@ def test_every_journey_of_an_election(view_name: str, journey: Any, tmp_path: Pa
     assert code == 0 and "AUDIT PASSED" in out and "report posted" in out, (out, err)
     run_.resume()
     result = run_.finish()
-    if os.environ.get("CIVIC_JOURNEY_TIMES"):
-        print(json.dumps([(f["label"], f["ms"]) for f in result["findings"]]), file=sys.stderr)
     assert_accessible(result["findings"], view)
 
     # The official's part.

@@ -313,7 +313,6 @@ export async function focusShown(page) {
 export async function checkPage(session, input, findings, label, { again = false } = {}) {
   const { page, context } = session;
   const url = page.url();
-  const started = Date.now();
   const viewport = page.viewportSize();
   const finding = {
     label,
@@ -354,7 +353,6 @@ export async function checkPage(session, input, findings, label, { again = false
       }
     }
   }
-  finding.ms = Date.now() - started; // diagnostics only: never asserted
   findings.push(finding);
   return finding;
 }
