@@ -17,6 +17,7 @@ from civic.errors import DomainError
 from civic.roles import Role, role_required
 from voting.forms import (
     ProposalForm,
+    QuestionForm,
     QuestionFormSet,
     ReasonForm,
     apply_errors,
@@ -60,6 +61,8 @@ def _with_added_question(data: Any) -> Any:
     total = f"{PREFIX}-TOTAL_FORMS"
     count = int(data.get(total, "0")) if str(data.get(total, "0")).isdigit() else 0
     data[total] = str(min(count + 1, 64))
+    # The new question starts as the form's initial type, so it shows no "required" refusal.
+    data.setdefault(f"{PREFIX}-{count}-type", QuestionForm.base_fields["type"].initial)
     return data
 
 

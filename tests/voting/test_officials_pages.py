@@ -134,6 +134,9 @@ def test_add_a_question_without_script(official) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="q-2-title"' in html and 'value="3"' in html
+    # The new, blank question starts with the initial type: no refusal shown for it.
+    assert 'id="id_q-2-type_errors"' not in html and "This field is required." not in html
+    assert '<option value="yes_no_abstain" selected>' in html.split('name="q-2-type"')[1][:400]
     assert not Election.objects.exists()
 
 

@@ -1,14 +1,16 @@
-// Accessibility smoke test of every identity page, in English and then in Norwegian (switched
-// with the site's language form): one h1, labelled controls, unique ids, no console errors.
+// Accessibility of every identity page, in English and then in Norwegian (switched with the
+// site's language form): axe-core's WCAG 2.2 A/AA rules, and what axe does not check: exactly one
+// h1, unique ids, the language the visitor chose, no console errors.
 // In Norwegian the citizen also creates a DID and sends a claim, to show the pages still work.
-import { audit, logIn, main, newSession, openWallet, walletOutcome } from "./lib.mjs";
+import { audit, axeViolations, logIn, main, newSession, openWallet, walletOutcome } from "./lib.mjs";
 
 async function visit(session, path, findings, { wallet = false } = {}) {
   const before = session.log.consoleErrors.length;
   if (wallet) await openWallet(session.page);
   else await session.page.goto(path);
   const found = await audit(session.page);
-  findings.push({ ...found, consoleErrors: session.log.consoleErrors.slice(before) });
+  const violations = await axeViolations(session.page);
+  findings.push({ ...found, violations, consoleErrors: session.log.consoleErrors.slice(before) });
 }
 
 async function switchLanguage(page, code) {

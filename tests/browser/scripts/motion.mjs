@@ -1,0 +1,28 @@
+// Motion and prefers-reduced-motion: a page that gets something moving (a spinning, transitioning
+// box, as a chart or a progress flourish might add) moves for a visitor who did not ask for less
+// motion, and not for one who did (the site's stylesheet stops it).
+import { main, motion, newSession } from "./lib.mjs";
+
+async function withMover(browser, input, reducedMotion) {
+  const { page, context } = await newSession(browser, input, { reducedMotion });
+  await page.goto(input.path);
+  await page.addStyleTag({ content: "@keyframes civic-test-spin { to { transform: rotate(360deg); } } #mover { animation: civic-test-spin 2s linear infinite; transition: opacity 1s; }" });
+  await page.evaluate(() => {
+    const box = document.createElement("div");
+    box.id = "mover";
+    box.textContent = "moving";
+    document.querySelector("main").append(box);
+  });
+  const seen = await motion(page);
+  const reduced = await page.evaluate(() => matchMedia("(prefers-reduced-motion: reduce)").matches);
+  await context.close();
+  return { ...seen, reduced };
+}
+
+await main(async (browser, input, step) => {
+  step("no preference: it moves");
+  const moving = await withMover(browser, input, "no-preference");
+  step("reduced motion asked for: it does not");
+  const still = await withMover(browser, input, "reduce");
+  return { moving, still };
+});
