@@ -209,6 +209,9 @@ CIVIC_BODY_TIMEOUT_S = float(os.environ.get("CIVIC_BODY_TIMEOUT_S", "30"))
 CIVIC_MAX_REQUEST_BYTES = int(os.environ.get("CIVIC_MAX_REQUEST_BYTES", str(4 * 1024 * 1024)))
 # JSON API bodies (civic.http.StrictJSONParser); a view may set a smaller or larger body_limit.
 CIVIC_API_MAX_BODY_BYTES = int(os.environ.get("CIVIC_API_MAX_BODY_BYTES", str(64 * 1024)))
+# Deepest nesting of arrays and objects in an API body (the deepest document we take, a
+# presentation or a challenged ballot, is under 10).
+CIVIC_API_MAX_JSON_DEPTH = int(os.environ.get("CIVIC_API_MAX_JSON_DEPTH", "32"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "civic@localhost")
