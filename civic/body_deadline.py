@@ -4,8 +4,8 @@ gunicorn bounds how long a connection may sit idle before its first byte, but on
 thread starts on a request it reads the body for as long as the client keeps sending, a byte at
 a time if it likes: a few slow clients would hold every thread (the "slow POST" attack). So the
 body is read here, whole, before Django sees the request, within ``CIVIC_BODY_TIMEOUT_S`` seconds
-from the end of the headers; a body that is late is answered 408 (JSON, connection closed) and
-never reaches a view, so nothing is stored. A body declared (or, chunked, found) larger than
+from the end of the headers; a body that is late is answered 408 (JSON; the connection's reading
+side is shut, so it is not kept alive) and never reaches a view, so nothing is stored. A body declared (or, chunked, found) larger than
 ``CIVIC_MAX_REQUEST_BYTES`` is answered 413 unread.
 
 Under gunicorn the deadline is exact: a watchdog shuts the socket's reading side when it passes,
@@ -43,11 +43,7 @@ def _error(
     body = json.dumps({"error": code, "detail": detail, "status": status}).encode()
     start_response(
         f"{status} {phrase}",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ],
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
 

@@ -64,6 +64,7 @@ def _fresh_rate_limits(settings: Any) -> Iterator[None]:
     from civic import ratelimit
 
     settings.CIVIC_RATE_LIMIT_STORAGE = "memory://"
-    ratelimit.storage().reset()
+    memory = ratelimit.storage()
+    memory.reset()
     yield
-    ratelimit.storage().reset()
+    memory.reset()
