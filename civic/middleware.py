@@ -32,9 +32,7 @@ class JsonApiErrorMiddleware:
         if (
             wants_json(request)
             and response.status_code >= 400
-            and not response.get("Content-Type", "").startswith(
-                ("application/json", "application/problem+json")
-            )
+            and not response.get("Content-Type", "").startswith(("application/json", "application/problem+json"))
         ):
             try:
                 phrase = HTTPStatus(response.status_code).phrase

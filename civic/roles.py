@@ -40,9 +40,7 @@ def user_has_role(user: Any, role: Role | str) -> bool:
     return user.has_perm(f"civic.{ROLE_PERMISSIONS[Role(role)]}")
 
 
-def role_required(
-    role: Role,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(role: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """View decorator: anonymous users go to log-in, users without the role get 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -75,3 +73,4 @@ class IsCitizen(_HasRole):
 class IsOfficial(_HasRole):
     role = Role.OFFICIAL
     message = "This endpoint is for city officials."
+

@@ -73,10 +73,7 @@ def anchoring_component_health() -> ComponentHealth:
     from ledger.anchoring.selectors import anchoring_health
 
     now = time.monotonic()
-    if (
-        _anchoring_health_memo is not None
-        and now - _anchoring_health_memo[0] < _ANCHORING_HEALTH_TTL_S
-    ):
+    if _anchoring_health_memo is not None and now - _anchoring_health_memo[0] < _ANCHORING_HEALTH_TTL_S:
         return _anchoring_health_memo[1]
     status = anchoring_health()
     health = ComponentHealth(bool(status["ok"]), str(status["detail"]), critical=False)

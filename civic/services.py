@@ -30,9 +30,7 @@ def create_user_with_role(
     *, username: str, email: str, password: str, role: Role, **extra: str
 ) -> AbstractUser:
     """Create an account holding one role. The password must already be validated."""
-    user = get_user_model().objects.create_user(
-        username=username, email=email, password=password, **extra
-    )
+    user = get_user_model().objects.create_user(username=username, email=email, password=password, **extra)
     grant_role(user, role)
     return user
 

@@ -117,9 +117,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     # No health check per request (it is a round trip, a third of a cast's): a connection that
     # broke fails one request, after which Django drops it; the cast path retries once itself.
-    DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=False)
-    }
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=False)}
 else:
     DATABASES = {
         "default": {
@@ -136,9 +134,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
@@ -172,10 +168,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
-    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -306,20 +299,14 @@ CIVIC_CITY_NAME = os.environ.get("CIVIC_CITY_NAME", "Demo City")
 CIVIC_DID_WEB_HOST = os.environ.get("CIVIC_DID_WEB_HOST", "localhost%3A8000")
 CIVIC_CITY_KEY_FILE = os.environ.get("CIVIC_CITY_KEY_FILE", "")  # default var/city_keys.json (0600)
 CIVIC_PUBLIC_BASE_URL = os.environ.get("CIVIC_PUBLIC_BASE_URL", "")  # default from the did:web host
-CIVIC_VC_DOMAIN = os.environ.get(
-    "CIVIC_VC_DOMAIN", ""
-)  # presentations' domain; default the did:web host
+CIVIC_VC_DOMAIN = os.environ.get("CIVIC_VC_DOMAIN", "")  # presentations' domain; default the did:web host
 CIVIC_CREDENTIAL_VALIDITY_DAYS = int(os.environ.get("CIVIC_CREDENTIAL_VALIDITY_DAYS", "365"))
 CIVIC_VC_API_RATE = os.environ.get("CIVIC_VC_API_RATE", "300/minute")
 CIVIC_DISTRICTS = env_list("CIVIC_DISTRICTS", [])  # empty: districts are free text
 CIVIC_DID_WEB_RESOLVE_REMOTE = env_bool("CIVIC_DID_WEB_RESOLVE_REMOTE", False)
 CIVIC_CHALLENGE_TTL_SECONDS = int(os.environ.get("CIVIC_CHALLENGE_TTL_SECONDS", "300"))
-CIVIC_CLAIM_DOCUMENT_MAX_BYTES = int(
-    os.environ.get("CIVIC_CLAIM_DOCUMENT_MAX_BYTES", str(2 * 1024 * 1024))
-)
-CIVIC_STATUS_LIST_LENGTH = int(
-    os.environ.get("CIVIC_STATUS_LIST_LENGTH", "131072")
-)  # bits; never below
+CIVIC_CLAIM_DOCUMENT_MAX_BYTES = int(os.environ.get("CIVIC_CLAIM_DOCUMENT_MAX_BYTES", str(2 * 1024 * 1024)))
+CIVIC_STATUS_LIST_LENGTH = int(os.environ.get("CIVIC_STATUS_LIST_LENGTH", "131072"))  # bits; never below
 CIVIC_STATUS_LIST_TTL_MS = int(os.environ.get("CIVIC_STATUS_LIST_TTL_MS", "5000"))
 CELERY_BEAT_SCHEDULE["identity-purge-challenges"] = {
     "task": "identity.purge_expired_challenges",
@@ -341,9 +328,7 @@ CELERY_BEAT_SCHEDULE["voting-run-schedule"] = {
 
 # Trustees: the key ceremony over the network (docs/protocol-trustees.md).
 # A commitments message of n trustees is about 0.4 KiB per trustee plus 0.2 KiB per coefficient.
-CIVIC_CEREMONY_MAX_MESSAGE_BYTES = int(
-    os.environ.get("CIVIC_CEREMONY_MAX_MESSAGE_BYTES", str(256 * 1024))
-)
+CIVIC_CEREMONY_MAX_MESSAGE_BYTES = int(os.environ.get("CIVIC_CEREMONY_MAX_MESSAGE_BYTES", str(256 * 1024)))
 
 # API credentials of trustees and officials (voting.services.api_credentials): active per account.
 CIVIC_API_MAX_CREDENTIALS = int(os.environ.get("CIVIC_API_MAX_CREDENTIALS", "10"))
@@ -351,16 +336,12 @@ CIVIC_API_MAX_CREDENTIALS = int(os.environ.get("CIVIC_API_MAX_CREDENTIALS", "10"
 # Ballot box (issue 11): casting, receipts, tracking. The body limit of a cast is computed from the
 # election's manifest (the largest ballot it allows) and capped here; proofs are verified on this
 # crypto backend ("native" = libsecp256k1; falls back to the "py-ecc" reference if unavailable).
-CIVIC_BALLOT_BOX_MAX_BODY_BYTES = int(
-    os.environ.get("CIVIC_BALLOT_BOX_MAX_BODY_BYTES", str(1024 * 1024))
-)
+CIVIC_BALLOT_BOX_MAX_BODY_BYTES = int(os.environ.get("CIVIC_BALLOT_BOX_MAX_BODY_BYTES", str(1024 * 1024)))
 CIVIC_BALLOT_BOX_BACKEND = os.environ.get("CIVIC_BALLOT_BOX_BACKEND", "native")
 # How long a web process may reuse an *open* election's row for the box's first check (seconds;
 # 0 reads it on every cast). Safe because the store re-checks the one rule inside its own
 # transaction (docs/protocol.md §13.2), so a close is never missed; it saves a round trip.
-CIVIC_BALLOT_BOX_ELECTION_CACHE_S = float(
-    os.environ.get("CIVIC_BALLOT_BOX_ELECTION_CACHE_S", "1.0")
-)
+CIVIC_BALLOT_BOX_ELECTION_CACHE_S = float(os.environ.get("CIVIC_BALLOT_BOX_ELECTION_CACHE_S", "1.0"))
 # Casting's rate limits (civic.ratelimit, docs/operations.md "Rate limits"): per ballot key (the
 # token is bound to its key, so this is per token too), counted once the key's signature verified;
 # and a generous per-address bucket that polling stations' networks skip. limits' notation, parts
@@ -369,9 +350,7 @@ CIVIC_BALLOT_BOX_ELECTION_CACHE_S = float(
 CIVIC_CAST_RATE_PER_KEY = os.environ.get("CIVIC_CAST_RATE_PER_KEY", "20/minute;200/hour")
 CIVIC_CAST_RATE_PER_ADDRESS = os.environ.get("CIVIC_CAST_RATE_PER_ADDRESS", "600/minute")
 CIVIC_CAST_RATE_EXEMPT_NETWORKS = env_list("CIVIC_CAST_RATE_EXEMPT_NETWORKS", [])
-CIVIC_RATE_LIMIT_STORAGE = os.environ.get(
-    "CIVIC_RATE_LIMIT_STORAGE", ""
-)  # default REDIS_URL or memory://
+CIVIC_RATE_LIMIT_STORAGE = os.environ.get("CIVIC_RATE_LIMIT_STORAGE", "")  # default REDIS_URL or memory://
 
 # The tally (issue 12): counting ballots are summed in chunks of this many by parallel Celery
 # tasks; the box freeze waits (retrying) for the sequencer and a signed checkpoint.
@@ -388,9 +367,7 @@ CELERY_BEAT_SCHEDULE["voting-advance-tallies"] = {
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))
-LEDGER_SIGNER_KEYS_FILE = os.environ.get(
-    "LEDGER_SIGNER_KEYS_FILE", ""
-)  # default var/ledger_keys.json (0600)
+LEDGER_SIGNER_KEYS_FILE = os.environ.get("LEDGER_SIGNER_KEYS_FILE", "")  # default var/ledger_keys.json (0600)
 
 LOGGING = {
     "version": 1,

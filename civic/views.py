@@ -33,9 +33,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("citizen-home")
-    return render(
-        request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @role_required(Role.CITIZEN)
@@ -66,12 +64,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     Non-critical components (the anchoring chain) are reported under "degraded" only.
     """
     components = platform_health()
-    failing = sorted(
-        name for name, health in components.items() if not health.ok and health.critical
-    )
-    degraded = sorted(
-        name for name, health in components.items() if not health.ok and not health.critical
-    )
+    failing = sorted(name for name, health in components.items() if not health.ok and health.critical)
+    degraded = sorted(name for name, health in components.items() if not health.ok and not health.critical)
     body = {
         "status": "ok" if not failing else "unavailable",
         "failing": failing,

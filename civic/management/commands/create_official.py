@@ -28,9 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", required=True)
         parser.add_argument("--email", required=True)
-        parser.add_argument(
-            "--password-stdin", action="store_true", help="read the password from standard input"
-        )
+        parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     def handle(self, *args: Any, **options: Any) -> None:
         username: str = options["username"].strip()
