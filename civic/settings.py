@@ -41,10 +41,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def load_secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in var/ (mode 0600)."""
+    """SECRET_KEY from the environment, or from the file SECRET_KEY_FILE names (a deployment's
+    secret store), else one generated once and kept in var/ (mode 0600)."""
     configured = os.environ.get("SECRET_KEY")
     if configured:
         return configured
+    key_path = os.environ.get("SECRET_KEY_FILE")
+    if key_path:
+        key = Path(key_path).read_text().strip()
+        if not key:
+            raise ValueError(f"SECRET_KEY_FILE {key_path} is empty")
+        return key
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
