@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
@@ -90,6 +91,7 @@ def _pseudonym(scope: str, identity: str) -> str:
     return hmac.new(key, f"{scope}\x00{identity}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+@sensitive_variables("identity")
 def hit(scope: str, identity: str, rule: str, detail: str) -> None:
     """Count one request of ``identity`` against every item of ``rule``; raise RateLimited
     (with the longest wait among the items that refused) if any is exhausted."""
@@ -121,6 +123,7 @@ def client_address(request: Any) -> str:
     return BaseThrottle().get_ident(request)
 
 
+@sensitive_variables("address", "parsed")
 def is_exempt(address: str) -> bool:
     """Whether the address lies in ``CIVIC_CAST_RATE_EXEMPT_NETWORKS`` (polling stations)."""
     try:
@@ -130,6 +133,7 @@ def is_exempt(address: str) -> bool:
     return any(parsed in net for net in _networks(tuple(settings.CIVIC_CAST_RATE_EXEMPT_NETWORKS)))
 
 
+@sensitive_variables("address")
 def hit_cast_address(request: Any) -> None:
     """The generous per-address bucket of the ballot box (cast and spoil together)."""
     address = client_address(request)

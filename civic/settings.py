@@ -376,6 +376,12 @@ LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/l
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))
 LEDGER_SIGNER_KEYS_FILE = os.environ.get("LEDGER_SIGNER_KEYS_FILE", "")  # default var/ledger_keys.json (0600)
 
+# Error reports (500 e-mails to ADMINS) never name the client's address, and for the ballot box
+# not the account either (civic.error_reports).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "civic.error_reports.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "civic.error_reports.PrivateExceptionReporter"
+ADMINS = [("Admin", a.strip()) for a in env_list("ADMINS", [])]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
