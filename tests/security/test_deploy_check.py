@@ -34,12 +34,11 @@ try:
     passed = True
 except SystemCheckError as exc:
     passed, out = False, io.StringIO(str(exc))
-r = Client(HTTP_X_FORWARDED_PROTO="https").get("/api/nope", HTTP_HOST="%s")
+r = Client(HTTP_X_FORWARDED_PROTO="https").get("/api/nope", HTTP_HOST=sys.argv[1])
 print(json.dumps({"passed": passed, "output": out.getvalue(), "status": r.status_code,
     "headers": {k.lower(): v for k, v in r.headers.items()}, "debug": settings.DEBUG,
     "cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY]}))
 """
-    % HOST
 )
 
 
@@ -73,7 +72,7 @@ def test_check_deploy_passes_with_the_production_settings_and_fails_when_weakene
     }
     procs = {
         name: subprocess.Popen(
-            [sys.executable, "-c", PROBE],
+            [sys.executable, "-c", PROBE, HOST],
             cwd=REPO_ROOT,
             env=production_env(tmp_path, f"v{i}", **extra),
             stdout=subprocess.PIPE,
