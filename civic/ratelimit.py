@@ -21,11 +21,12 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
@@ -92,9 +93,10 @@ def _pseudonym(scope: str, identity: str) -> str:
 
 
 @sensitive_variables("identity")
-def hit(scope: str, identity: str, rule: str, detail: str) -> None:
+def hit(scope: str, identity: str, rule: str, detail: Callable[[int], str]) -> None:
     """Count one request of ``identity`` against every item of ``rule``; raise RateLimited
-    (with the longest wait among the items that refused) if any is exhausted."""
+    (with the longest wait among the items that refused, and ``detail(wait)`` as its sentence)
+    if any is exhausted."""
     items = parse_rule(rule)
     if not items:
         return
@@ -108,7 +110,8 @@ def hit(scope: str, identity: str, rule: str, detail: str) -> None:
     except StorageError as exc:
         logger.warning("rate limit %s skipped, its storage is unavailable: %s", scope, exc)
         return
-    raise RateLimited(detail, math.ceil(reset - time.time()))
+    wait = max(1, math.ceil(reset - time.time()))
+    raise RateLimited(detail(wait), wait)
 
 
 @lru_cache(maxsize=16)
@@ -143,7 +146,14 @@ def hit_cast_address(request: Any) -> None:
         "cast-address",
         address,
         settings.CIVIC_CAST_RATE_PER_ADDRESS,
-        _("Too many ballots from this network address; try again after the Retry-After seconds."),
+        lambda wait: (
+            ngettext(
+                "Too many ballots from this network address; try again in %(seconds)d second.",
+                "Too many ballots from this network address; try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait}
+        ),
     )
 
 
@@ -153,5 +163,12 @@ def hit_ballot_key(election_slug: str, ballot_key: bytes) -> None:
         "cast-key",
         f"{election_slug}\x00{ballot_key.hex()}",
         settings.CIVIC_CAST_RATE_PER_KEY,
-        _("Too many ballots under this ballot key; try again after the Retry-After seconds."),
+        lambda wait: (
+            ngettext(
+                "Too many ballots under this ballot key; try again in %(seconds)d second.",
+                "Too many ballots under this ballot key; try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait}
+        ),
     )
