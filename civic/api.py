@@ -23,13 +23,18 @@ def json_error(code: str, detail: Any, status: int) -> JsonResponse:
 
 def domain_error_response(exc: DomainError) -> JsonResponse:
     """A domain error as the JSON error shape (plain Django views, through the middleware)."""
-    return json_error(exc.code, exc.detail, exc.status)
+    response = json_error(exc.code, exc.detail, exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: domain errors and DRF's own, re-shaped into error_body."""
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.detail, exc.status), status=exc.status)
+        return Response(
+            error_body(exc.code, exc.detail, exc.status), status=exc.status, headers=exc.headers
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

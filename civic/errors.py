@@ -24,6 +24,11 @@ class DomainError(Exception):
         super().__init__(str(detail))
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (e.g. ``Retry-After`` of a rate limit)."""
+        return {}
+
 
 class InvalidInput(DomainError):
     code = "invalid"

@@ -30,9 +30,28 @@ def parse_strict_json(raw: bytes | str) -> Any:
     itself is the pure one identity's RFC 8785 code uses (``identity.core.jcs.parse_json``).
     """
     try:
-        return parse_json(raw)
+        value = parse_json(raw)
     except JCSError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from exc
+    _check_depth(value, settings.CIVIC_API_MAX_JSON_DEPTH)
+    return value
+
+
+def _check_depth(value: Any, limit: int) -> None:
+    """Refuse arrays and objects nested deeper than ``limit`` (iteratively: no recursion). The
+    parser itself stops far deeper nesting (Python's recursion limit); this bound keeps every
+    later recursive walk (canonicalization, decoding) well inside it."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        )
+        if children is None:
+            continue
+        if depth > limit:
+            raise InvalidInput(f"malformed JSON: nested deeper than {limit} levels")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def parse_limited_json(request: HttpRequest, limit: int) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,10 +42,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def load_secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in var/ (mode 0600)."""
+    """SECRET_KEY from the environment, or from the file SECRET_KEY_FILE names (a deployment's
+    secret store), else one generated once and kept in var/ (mode 0600)."""
     configured = os.environ.get("SECRET_KEY")
     if configured:
         return configured
+    key_path = os.environ.get("SECRET_KEY_FILE")
+    if key_path:
+        key = Path(key_path).read_text().strip()
+        if not key:
+            raise ValueError(f"SECRET_KEY_FILE {key_path} is empty")
+        return key
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -69,6 +77,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "civic",
     "identity",
     "voting",
@@ -78,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -209,8 +219,16 @@ MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Every request body is read whole before Django sees it (civic.body_deadline, civic/wsgi.py):
+# within this many seconds of the headers (else 408; 0 turns it off) and at most this many bytes
+# (else 413), the largest body any endpoint takes (a residency claim's document) with room.
+CIVIC_BODY_TIMEOUT_S = float(os.environ.get("CIVIC_BODY_TIMEOUT_S", "30"))
+CIVIC_MAX_REQUEST_BYTES = int(os.environ.get("CIVIC_MAX_REQUEST_BYTES", str(4 * 1024 * 1024)))
 # JSON API bodies (civic.http.StrictJSONParser); a view may set a smaller or larger body_limit.
 CIVIC_API_MAX_BODY_BYTES = int(os.environ.get("CIVIC_API_MAX_BODY_BYTES", str(64 * 1024)))
+# Deepest nesting of arrays and objects in an API body (the deepest document we take, a
+# presentation or a challenged ballot, is under 10).
+CIVIC_API_MAX_JSON_DEPTH = int(os.environ.get("CIVIC_API_MAX_JSON_DEPTH", "32"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "civic@localhost")
@@ -220,6 +238,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "civic.api.json_exception_handler",
+    # Reverse proxies in front whose X-Forwarded-For is trusted for client addresses (rate
+    # limits); 0 = the TCP peer (REMOTE_ADDR). DRF's default (None) would trust any header sent.
+    "NUM_PROXIES": int(os.environ.get("CIVIC_NUM_PROXIES", "0")),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -241,6 +262,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# Content-Security-Policy on every response (django-csp; docs/operations.md "Content Security
+# Policy"): scripts only from this origin, never inline; the one inline element, the booth's and
+# wallet's import map, carries the request's nonce. JSON data rides in <script type=
+# "application/json"> (json_script), which is not executed. Nothing is loaded from elsewhere.
+# The API docs page (Swagger UI) alone also allows inline styles (civic/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -317,6 +359,15 @@ CIVIC_BALLOT_BOX_BACKEND = os.environ.get("CIVIC_BALLOT_BOX_BACKEND", "native")
 # 0 reads it on every cast). Safe because the store re-checks the one rule inside its own
 # transaction (docs/protocol.md §13.2), so a close is never missed; it saves a round trip.
 CIVIC_BALLOT_BOX_ELECTION_CACHE_S = float(os.environ.get("CIVIC_BALLOT_BOX_ELECTION_CACHE_S", "1.0"))
+# Casting's rate limits (civic.ratelimit, docs/operations.md "Rate limits"): per ballot key (the
+# token is bound to its key, so this is per token too), counted once the key's signature verified;
+# and a generous per-address bucket that polling stations' networks skip. limits' notation, parts
+# joined by ";", every part must hold; empty turns a rule off. Counters live in Redis (REDIS_URL)
+# or, embedded, in each process's memory; a lost Redis skips them (logged), it refuses no ballot.
+CIVIC_CAST_RATE_PER_KEY = os.environ.get("CIVIC_CAST_RATE_PER_KEY", "20/minute;200/hour")
+CIVIC_CAST_RATE_PER_ADDRESS = os.environ.get("CIVIC_CAST_RATE_PER_ADDRESS", "600/minute")
+CIVIC_CAST_RATE_EXEMPT_NETWORKS = env_list("CIVIC_CAST_RATE_EXEMPT_NETWORKS", [])
+CIVIC_RATE_LIMIT_STORAGE = os.environ.get("CIVIC_RATE_LIMIT_STORAGE", "")  # default REDIS_URL or memory://
 
 # The tally (issue 12): counting ballots are summed in chunks of this many by parallel Celery
 # tasks; the box freeze waits (retrying) for the sequencer and a signed checkpoint.
@@ -334,6 +385,12 @@ CELERY_BEAT_SCHEDULE["voting-advance-tallies"] = {
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))
 LEDGER_SIGNER_KEYS_FILE = os.environ.get("LEDGER_SIGNER_KEYS_FILE", "")  # default var/ledger_keys.json (0600)
+
+# Error reports (500 e-mails to ADMINS) never name the client's address, and for the ballot box
+# not the account either (civic.error_reports).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "civic.error_reports.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "civic.error_reports.PrivateExceptionReporter"
+ADMINS = [("Admin", a.strip()) for a in env_list("ADMINS", [])]
 
 LOGGING = {
     "version": 1,

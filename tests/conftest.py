@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,17 @@ def _no_open_election_cache() -> None:
     from django.conf import settings
 
     settings.CIVIC_BALLOT_BOX_ELECTION_CACHE_S = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings: Any) -> Iterator[None]:
+    """Rate-limit counters in this process's memory, empty for every test (many tests cast from
+    one address; CI's Redis would carry counts from test to test). tests/security tests the
+    limits themselves, Redis included."""
+    from civic import ratelimit
+
+    settings.CIVIC_RATE_LIMIT_STORAGE = "memory://"
+    memory = ratelimit.storage()
+    memory.reset()
+    yield
+    memory.reset()

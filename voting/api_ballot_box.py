@@ -35,9 +35,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from civic import ratelimit
 from civic.api import error_body
 from civic.errors import DomainError, InvalidInput, NotFound
 from civic.http import StrictJSONAPIView, body_schema, parse_limited_json
+from civic.ratelimit import RateLimited
 from voting import api_tally
 from voting.errors import MalformedCast, UnknownTrackingCode
 from voting.selectors import ballot_box as selectors
@@ -49,7 +51,7 @@ TAGS = ["voting: ballot box"]
 TOKEN = drf.DictField(
     child=drf.CharField(), help_text="{key_id, prefix, signature}: the RFC 9474 token"
 )
-ERRORS = {400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ}
+ERRORS = {400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ, 429: OBJ}
 
 
 class BallotBoxView(StrictJSONAPIView):
@@ -75,13 +77,17 @@ JSON_MEDIA_TYPES = frozenset({"application/json", "application/ld+json"})
 Write = Callable[[Any, Any], services.Received]
 
 
-def _json_response(data: Any, status: int) -> HttpResponse:
+def _json_response(data: Any, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
     """What DRF's JSONRenderer would send: compact UTF-8 JSON, ``Vary: Accept``."""
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    response = HttpResponse(body, status=status, content_type="application/json")
+    response = HttpResponse(body, status=status, content_type="application/json", headers=headers)
     response["Vary"] = "Accept"
     response["Allow"] = "POST, OPTIONS"
     return response
+
+
+def _error_response(exc: DomainError) -> HttpResponse:
+    return _json_response(error_body(exc.code, exc.detail, exc.status), exc.status, exc.headers)
 
 
 def _lean_answer(request: HttpRequest, slug: str, write: Write) -> HttpResponse:
@@ -95,16 +101,24 @@ def _lean_answer(request: HttpRequest, slug: str, write: Write) -> HttpResponse:
             ) from exc
         received = write(election, body)
     except DomainError as exc:
-        return _json_response(error_body(exc.code, exc.detail, exc.status), exc.status)
+        return _error_response(exc)
     return _json_response(received.receipt, 201 if received.created else 200)
 
 
 def lean_write(drf_view: Callable[..., Any], write: Write) -> Callable[..., Any]:
     """The URL's view: a POST of a non-empty JSON body is answered here, the rest by ``drf_view``
-    (whose attributes it keeps, so the schema generator still sees the DRF view)."""
+    (whose attributes it keeps, so the schema generator still sees the DRF view).
+
+    Every POST first counts against its address's rate limit (``civic.ratelimit``: generous, and
+    polling stations' networks are exempt); the per-ballot-key limit is the service's."""
 
     @functools.wraps(drf_view)
     def view(request: HttpRequest, slug: str) -> Any:
+        if request.method == "POST":
+            try:
+                ratelimit.hit_cast_address(request)
+            except RateLimited as exc:
+                return _error_response(exc)
         declared = request.META.get("CONTENT_LENGTH") or ""
         if (
             request.method != "POST"

@@ -22,8 +22,11 @@ def test_docs_page_uses_local_assets_only(client: Client) -> None:
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "/api/schema/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+    # the start-up script is a file of its own (script-src 'self', no inline script)
+    assert "<script>" not in html and 'src="/api/docs/?script="' in html
+    script = client.get("/api/docs/?script=").content.decode()
+    assert "/api/schema/" in script
 
 
 def test_unknown_api_path_is_json_404(client: Client) -> None:

@@ -3,6 +3,8 @@ queue and credential desk, and the public page of the city's DID."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -55,13 +57,16 @@ def test_each_role_sees_only_its_pages(citizen: Client, official: Client) -> Non
 
 
 def test_wallet_page_loads_its_modules_from_this_site(citizen: Client) -> None:
-    page = citizen.get("/identity/wallet/").content.decode()
-    assert '<script type="importmap">' in page
+    response = citizen.get("/identity/wallet/")
+    page = response.content.decode()
+    # the import map is the one inline script: it runs by the request's CSP nonce
+    nonce = re.search(r'<script type="importmap" nonce="([^"]+)">', page)
+    assert nonce and f"'nonce-{nonce[1]}'" in response["Content-Security-Policy"]
     assert '"@noble/curves/": "/static/vendor/noble/curves/"' in page
     assert "/static/identity/js/wallet.mjs" in page
     assert 'id="wallet-messages"' in page
     assert 'role="status"' in page
-    assert "http" not in page.split('<script type="importmap">')[1].split("</script>")[0]
+    assert "http" not in page.split(nonce[0])[1].split("</script>")[0]
     for name in (
         "identity/js/wallet.mjs",
         "identity/js/wallet_keys.mjs",

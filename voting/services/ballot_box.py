@@ -33,6 +33,7 @@ from django.db import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civic import ratelimit
 from civic.errors import NotFound
 from civic_votecrypto import group
 from civic_votecrypto.ballot import (
@@ -421,6 +422,8 @@ def cast_ballot(election: Election, body: Any) -> Received:
     document = fields["ballot"]
     canonical = _canonical(document, "ballot")
     ballot_key, signature = _authorize(election, fields, box.CAST_CONTEXT, canonical)
+    # Counted only once the key's own signature verified: nobody can spend another voter's budget.
+    ratelimit.hit_ballot_key(election.slug, ballot_key)
     sha256 = hashlib.sha256(canonical).hexdigest()
     # No look-up of a resend here: a ballot already in the box has valid proofs, so it passes
     # the checks again and the store's unique constraint answers it with its stored receipt
@@ -454,6 +457,7 @@ def spoil_ballot(election: Election, body: Any) -> Received:
     document = fields["challenged"]
     canonical = _canonical(document, "challenged")
     ballot_key, signature = _authorize(election, fields, box.SPOIL_CONTEXT, canonical)
+    ratelimit.hit_ballot_key(election.slug, ballot_key)
     try:
         challenged = ChallengedBallot.from_json(document)
     except (CryptoError, KeyError, TypeError, AttributeError) as exc:
