@@ -6,13 +6,18 @@ import { main, motion, newSession } from "./lib.mjs";
 async function withMover(browser, input, reducedMotion) {
   const { page, context } = await newSession(browser, input, { reducedMotion });
   await page.goto(input.path);
-  await page.addStyleTag({ content: "@keyframes civic-test-spin { to { transform: rotate(360deg); } } #mover { animation: civic-test-spin 2s linear infinite; transition: opacity 1s; }" });
   await page.evaluate(() => {
+    // a constructed style sheet (CSSOM): the pages' CSP refuses <style> elements, as it should
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync("@keyframes civic-test-spin { to { transform: rotate(360deg); } } #mover { animation: civic-test-spin 2s linear infinite; transition: opacity 1s; }");
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
     const box = document.createElement("div");
     box.id = "mover";
     box.textContent = "moving";
     document.querySelector("main").append(box);
   });
+  // let two frames pass: a 0.01 ms animation (the reduced-motion rule) has finished by then
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const seen = await motion(page);
   const reduced = await page.evaluate(() => matchMedia("(prefers-reduced-motion: reduce)").matches);
   await context.close();
