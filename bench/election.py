@@ -49,6 +49,7 @@ import secrets
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -286,8 +287,9 @@ def cast_all(
     tasks = [(i, min(i + CAST_SLICE, stop), checked) for i in range(start, stop, CAST_SLICE)]
     done, step = 0, max(CAST_SLICE, (stop - start) // 10)
     started = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for count in pool.imap_unordered(_cast_slice, tasks):
+    with multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else nullcontext() as pool:
+        results = pool.imap_unordered(_cast_slice, tasks) if pool else map(_cast_slice, tasks)
+        for count in results:
             done += count
             if done % step < count:
                 log(f"  {done}/{stop - start} ({time.perf_counter() - started:.0f} s)")
