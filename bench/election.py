@@ -1,7 +1,8 @@
 """Whole-election benchmark on PostgreSQL: casting through the service layer, the tally, and the
 observer's audit of the record, for each size of ``--sizes`` (default 10000,100000).
 
-    python bench/election.py [--sizes 10000,100000] [--jobs 2] [--database-url URL]
+    python bench/election.py [--sizes 10000,100000] [--jobs 2] [--cast-jobs 4] [--cast-max 10000]
+                             [--database-url URL]
 
 Ballots are prepared before anything is timed and cached in ``var/bench/`` between runs: for
 each size, one 2-of-3 key ceremony and eligibility key, then N voters, each with its own Ed25519
@@ -14,14 +15,24 @@ missing, emptied and migrated at each run) gets the election through the real li
 the cached ceremony, the eligibility key sealed as the server seals it, and one eligibility
 grant per voter (the tokens issued). Timed:
 
-- ``cast_per_s``: every ballot through ``voting.services.ballot_box.cast_ballot`` in one
-  process (all checks: structure, token, key signature, proofs; store and log).
+- ``cast_per_s``: ballots through ``voting.services.ballot_box.cast_ballot`` (all checks:
+  structure, token, key signature, proofs; store and log), from ``--cast-jobs`` processes at
+  once (default twice the cores: what gunicorn.conf.py's default workers x threads serve
+  concurrently; each its own database connection, as the web processes have), over the last
+  ``--cast-max`` ballots of the size (default 10,000) — into a box that already holds the others.
+  A cast waits mostly on PostgreSQL's commit (one round trip, its WAL flush), so concurrent casts,
+  as a server sees them, overlap those waits. ``cast_jobs`` in the JSON says how many.
+- Before those, the first N - ``--cast-max`` ballots of a larger size are LOADED, not cast: stored
+  by the box's own store step (``ballot_box._store``: the same rows, outbox entries and ledger
+  entries as a cast) without the checks before it, in ``--cast-jobs`` processes, untimed as
+  casting (``load_s``). This is preparation, not a figure: every one of those ballots is a
+  genuine prepared ballot, and the audit below checks each one's token, signature and proofs.
 - ``tally_s``: close, freeze, every chunk, combine, two trustees' shares checked by
   ``submit_share`` (the trustees' own share computation, ``trustee_s``, is not in it), publish.
+- ``record_s``: the server's record export (``voting.services.record_export``: sealing, then
+  the streamed record, as ``GET .../record`` sends it).
 - ``audit_s``: the observer's audit (``civic_observer.audit.audit_election``, ``--jobs``
-  workers) of a v2 record written from the database with ``civic_votecrypto.record`` (the way
-  tests/record_builder.py writes one; the server's own export, when present, replaces it) and
-  the election log's entries read from the ledger.
+  workers) of that record and the election log's entries read from the ledger.
 
 Progress on stderr, ONE JSON object on stdout.
 """
@@ -31,13 +42,14 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
-import io
+import hashlib
 import json
 import os
 import secrets
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -139,9 +151,13 @@ def _voter(i: int) -> dict[str, Any]:
             "option": option}  # fmt: skip
 
 
-def prepare(n: int, jobs: int) -> dict[str, Any]:
+def prepare(n: int, jobs: int, *, load: bool = True) -> dict[str, Any]:
+    """The size's setup and voters, from the cache (made first if missing); with ``load=False``
+    only made, not read (an empty dict)."""
     path = CACHE_DIR / f"election-{CACHE_VERSION}-{n}.json.gz"
     if path.exists():
+        if not load:
+            return {}
         log(f"[{n}] using cached ballots {path}")
         with gzip.open(path, "rt") as handle:
             return json.load(handle)
@@ -190,6 +206,98 @@ def prepare(n: int, jobs: int) -> dict[str, Any]:
     return data
 
 
+# -- casting and loading (worker processes, forked with the election set up) -------------------------
+_CAST: dict[str, Any] = {}  # set in the parent before the fork: the voters and the election's pk
+CAST_SLICE = 100
+
+
+def _store_unchecked(election: Any, body: dict[str, Any]) -> None:
+    """What cast_ballot stores for this body, through its own store step, without its checks
+    (preparation only: the audit checks every ballot)."""
+    from voting.models import CastBallot
+    from voting.selectors import ballot_box as box
+    from voting.services import ballot_box
+
+    document = body["ballot"]
+    canonical = ballot_box._canonical(document, "ballot")  # noqa: SLF001
+    ballot = ballot_box._decode(document)  # noqa: SLF001
+    sha256 = hashlib.sha256(canonical).hexdigest()
+    event = {
+        "election": election.slug,
+        "tracking_code": ballot.tracking_code,
+        "ballot_sha256": sha256,
+        "district": box.token_district(election, body["token"]),
+    }
+    ballot_box._store(  # noqa: SLF001
+        election, kind=CastBallot.Kind.CAST, ballot=ballot, document=document, sha256=sha256,
+        ballot_key=ballot_box._b64(body["ballot_key"], ballot_box.BALLOT_KEY_BYTES, "ballot_key"),  # noqa: SLF001
+        token=body["token"], signature=body["signature"], event=event,
+    )  # fmt: skip
+
+
+def _cast_slice(task: tuple[int, int, bool]) -> int:
+    """Cast (``checked``) or load ballots ``start:stop`` in this worker; returns how many."""
+    from django.db import transaction
+
+    from voting.models import Election
+    from voting.services import ballot_box
+
+    start, stop, checked = task
+    election = _CAST.get("election")
+    if election is None:
+        election = _CAST["election"] = Election.objects.get(pk=_CAST["election_pk"])
+    bodies = [
+        {k: v[k] for k in ("ballot", "ballot_key", "token", "signature")}
+        for v in _CAST["voters"][start:stop]
+    ]
+    if checked:  # one request, one transaction each, as the web processes cast
+        for body in bodies:
+            ballot_box.cast_ballot(election, body)
+    else:  # preparation: one commit per slice
+        with transaction.atomic():
+            for body in bodies:
+                _store_unchecked(election, body)
+    return stop - start
+
+
+def cast_all(
+    n: int, election_pk: int, voters: list[dict[str, Any]], start: int, stop: int, jobs: int,
+    checked: bool,
+) -> float:  # fmt: skip
+    """Ballots start:stop through ``jobs`` forked processes; the wall seconds it took."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from voting.models import Election
+    from voting.selectors import ballot_box as box
+    from voting.services import ballot_box
+
+    what = "casting" if checked else "loading (untimed preparation)"
+    log(f"[{n}] {what} ballots {start}..{stop} in {jobs} processes ...")
+    _CAST.clear()
+    _CAST.update(voters=voters, election_pk=election_pk)
+    # Warm, as a serving web process is: the election's crypto context (points decoded, fixed-base
+    # tables) and its eligibility keys, cached per process, are made here and inherited by the fork.
+    election = Election.objects.get(pk=election_pk)
+    ballot_box.ensure_backend()
+    box.box_context(election)
+    box.eligibility_key(election, voters[start]["token"])
+    connections.close_all()  # each forked worker opens its own connection
+    tasks = [(i, min(i + CAST_SLICE, stop), checked) for i in range(start, stop, CAST_SLICE)]
+    done, step = 0, max(CAST_SLICE, (stop - start) // 10)
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else nullcontext() as pool:
+        results = pool.imap_unordered(_cast_slice, tasks) if pool else map(_cast_slice, tasks)
+        for count in results:
+            done += count
+            if done % step < count:
+                log(f"  {done}/{stop - start} ({time.perf_counter() - started:.0f} s)")
+    elapsed = time.perf_counter() - started
+    _CAST.clear()
+    return elapsed
+
+
 # -- the database -----------------------------------------------------------------------------------
 def reset_database(url: str) -> None:
     """Create the bench database if missing; drop every table of a previous run."""
@@ -204,9 +312,10 @@ def reset_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def run_size(n: int, data: dict[str, Any], jobs: int) -> dict[str, Any]:
+def run_size(
+    n: int, data: dict[str, Any], jobs: int, cast_jobs: int, cast_max: int
+) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
-    from django.db import transaction
 
     from civic.roles import Role
     from civic.services import create_user_with_role
@@ -217,13 +326,14 @@ def run_size(n: int, data: dict[str, Any], jobs: int) -> dict[str, Any]:
     from identity.core import blind_rsa
     from ledger import sequencer
     from voting.models import ElectionTrustee, EligibilityGrant, EligibilityKey, Tally
+    from voting.selectors import tally as tally_selectors
     from voting.selectors.elections import crypto_context
     from voting.services import (
         aggregation,
-        ballot_box,
         box_freeze,
         decryption_shares,
         lifecycle,
+        record_export,
         results,
     )
     from voting.services import elections as election_services
@@ -281,15 +391,13 @@ def run_size(n: int, data: dict[str, Any], jobs: int) -> dict[str, Any]:
         batch_size=5000,
     )  # fmt: skip
 
-    log(f"[{n}] casting {n} ballots through cast_ballot ...")
-    started = time.perf_counter()
-    for i, v in enumerate(voters, start=1):
-        ballot_box.cast_ballot(
-            election, {k: v[k] for k in ("ballot", "ballot_key", "token", "signature")}
-        )
-        if i % max(1, n // 10) == 0:
-            log(f"  {i}/{n} ({time.perf_counter() - started:.0f} s)")
-    cast_s = time.perf_counter() - started
+    loaded = max(0, n - cast_max)
+    load_s = cast_all(n, election.pk, voters, 0, loaded, cast_jobs, False) if loaded else 0.0
+    cast_s = cast_all(n, election.pk, voters, loaded, n, cast_jobs, True)
+    expected = {o: 0 for o in OPTIONS}
+    for v in voters:
+        expected[v["option"]] += 1
+    del voters, data["voters"]  # the record and its audit need the memory
     started = time.perf_counter()
     sequencer.sequence_all(max_batches=None)
     sequence_s = time.perf_counter() - started
@@ -325,107 +433,48 @@ def run_size(n: int, data: dict[str, Any], jobs: int) -> dict[str, Any]:
     results.publish_results(tally.pk)
     tally_s = aggregate_s + time.perf_counter() - t0
     tally.refresh_from_db()
-    expected = {o: 0 for o in OPTIONS}
-    for v in voters:
-        expected[v["option"]] += 1
     if tally.results is None or tally.results["contests"]["q"] != expected:
         raise SystemExit(f"[{n}] the published results are not the votes cast: {tally.results}")
     sequencer.sequence_all(max_batches=None)
 
-    log(f"[{n}] writing the record from the database and auditing it ...")
-    with transaction.atomic():
-        text, entries, log_name = record_from_database(election)
-    audit_s, ok, lines = audit(text, entries, log_name, jobs)
+    log(f"[{n}] the server's record export, then the observer's audit of it ...")
+    election.refresh_from_db()
+    started = time.perf_counter()
+    text = "".join(record_export.stream_record(election)).encode("utf-8")
+    record_s = time.perf_counter() - started
+    entries = tally_selectors.election_log_entries(election)
+    audit_s, ok, lines = audit(text, entries, election.log_name, jobs)
     if not ok:
         log("\n".join(lines))
+    record_mb = round(len(text) / 1e6, 1)
+    del text
     return {
         "ballots": n,
-        "cast_per_s": round(n / cast_s, 1),
+        "cast_per_s": round((n - loaded) / cast_s, 1),
+        "cast_jobs": cast_jobs,
         "cast_s": round(cast_s, 2),
+        "cast_ballots": n - loaded,
+        "loaded_ballots": loaded,
+        "load_s": round(load_s, 2),
         "sequence_s": round(sequence_s, 2),
         "tally_s": round(tally_s, 2),
         "aggregate_ballots_per_s": round(n / aggregate_s, 1),
         "trustee_s": round(trustee_s, 2),
+        "record_s": round(record_s, 2),
+        "record_mb": record_mb,
         "audit_s": round(audit_s, 2),
         "audit_ballots_per_s": round(n / audit_s, 1),
         "audit_ok": ok,
     }
 
 
-def record_from_database(election: Any) -> tuple[str, list[bytes], str]:
-    """A signed v2 record of the published election, read from the database, and its log."""
-    from civic_votecrypto import record
-    from civic_votecrypto.ballot import EncryptedBallot
-    from civic_votecrypto.decryption import EncryptedTally, TallyShare
-    from identity import keys
-    from ledger.models import Checkpoint, Entry, Log
-    from voting.models import CastBallot, DecryptionShare, EligibilityGrant, EligibilityKey
-
-    manifest, transcript = _transcript(
-        {"manifest": election.context["manifest"], "transcript": election.ceremony_transcript}
-    )
-    ctx = record.election_context(manifest, transcript)
-    log_row = Log.objects.get(name=election.log_name)
-    entries = [
-        bytes(e)
-        for e in Entry.objects.filter(log=log_row).order_by("index").values_list("entry", flat=True)
-    ]
-    positions = dict(
-        Entry.objects.filter(log=log_row, kind__startswith="ballot.").values_list(
-            "leaf_hash", "index"
-        )
-    )
-    rows = (
-        CastBallot.objects.filter(election=election)
-        .select_related("ballot_key", "outbox", "supersedes")
-        .order_by("id")
-    )
-    cast = []
-    for r in rows:
-        b = EncryptedBallot.from_json(r.document)
-        meta = record.BallotMeta(
-            r.tracking_code, base64.urlsafe_b64decode(r.ballot_key.public_key + "=="), r.token,
-            base64.urlsafe_b64decode(r.key_signature + "=="), None, positions[bytes(r.outbox.leaf_hash)],
-            "counting" if r.counting else "superseded", r.supersedes.tracking_code if r.supersedes else None,
-        )  # fmt: skip
-        cast.append(record.CastBallot(b, 1, meta))
-    tally = election.tally
-    encrypted = EncryptedTally.from_json(tally.encrypted, manifest)
-    shares = [TallyShare.from_json(s.document["body"], manifest)
-              for s in DecryptionShare.objects.filter(election=election).order_by("trustee__index")]  # fmt: skip
-    counts = {(c, o): v for c, opts in tally.results["contests"].items() for o, v in opts.items()}
-    base = record.assemble_record(
-        ctx, transcript, cast, [], encrypted, shares, counts, tally.results["trustees"]
-    )
-    frozen_entry = Entry.objects.get(log=log_row, kind="election.box_frozen")
-    checkpoint = Checkpoint.objects.get(log=log_row, size=tally.frozen["checkpoint"]["size"])
-    key = EligibilityKey.objects.get(election=election)
-    import dataclasses
-
-    rec = dataclasses.replace(
-        base,
-        version=record.RECORD_VERSION,
-        slug=election.slug,
-        eligibility=record.Eligibility(
-            (record.EligibilityKey(key.key_id, None, key.public_key_pem),),
-            ((None, EligibilityGrant.objects.filter(election=election).count()),),
-        ),
-        weights_source=record.WEIGHTS_UNIFORM,
-        log=record.RecordLog(log_row.name, log_row.origin, log_row.verifier_key, frozen_entry.index,
-                             tally.frozen, checkpoint.note),
-    )  # fmt: skip
-    buffer = io.StringIO()
-    record.write_record(buffer, rec, sign=record.ed25519_signer(keys.load_city_keys().signing_key))
-    return buffer.getvalue(), entries, log_row.name
-
-
 def audit(
-    text: str, entries: list[bytes], log_name: str, jobs: int
+    text: bytes, entries: list[bytes], log_name: str, jobs: int
 ) -> tuple[float, bool, list[str]]:
     from civic_observer.audit import LogCopy, audit_election
 
     started = time.perf_counter()
-    report = audit_election(text.encode(), LogCopy(entries, log_name), jobs=jobs)
+    report = audit_election(text, LogCopy(entries, log_name), jobs=jobs)
     return time.perf_counter() - started, report.ok, report.lines()
 
 
@@ -433,6 +482,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--cast-jobs", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--cast-max", type=int, default=10_000)
     parser.add_argument(
         "--database-url", default=os.environ.get("CIVIC_BENCH_DATABASE_URL", DEFAULT_DB)
     )
@@ -443,7 +494,10 @@ def main() -> int:
         parser.error("--sizes must be numbers separated by commas")
     if not sizes or any(not 1 <= s <= 1_000_000 for s in sizes):
         parser.error("every size must be in 1..1000000")
-    prepared = {n: prepare(n, args.jobs) for n in sizes}
+    if args.jobs < 1 or args.cast_jobs < 1 or args.cast_max < 1:
+        parser.error("--jobs, --cast-jobs and --cast-max must be positive")
+    for n in sizes:  # every size prepared (and cached) before anything is timed
+        prepare(n, args.jobs, load=False)
 
     reset_database(args.database_url)
     var = tempfile.mkdtemp(prefix="civic-election-bench-")
@@ -468,11 +522,15 @@ def main() -> int:
     out: dict[str, Any] = {
         "sizes": {},
         "jobs": args.jobs,
+        "cast_jobs": args.cast_jobs,
+        "cast_max": args.cast_max,
         "backend": "native",
         "database": "postgresql",
     }
     for n in sizes:
-        out["sizes"][str(n)] = run_size(n, prepared[n], args.jobs)
+        data = prepare(n, args.jobs)
+        out["sizes"][str(n)] = run_size(n, data, args.jobs, args.cast_jobs, args.cast_max)
+        del data
     first = out["sizes"][str(sizes[0])]
     out["cast_per_s"] = first["cast_per_s"]
     out.update({f"tally_s_{n}": out["sizes"][str(n)]["tally_s"] for n in sizes})

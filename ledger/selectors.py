@@ -35,6 +35,11 @@ def active_observers() -> list[Observer]:
     return list(Observer.objects.filter(active=True).order_by("name"))
 
 
+def observer_with_key(verifier_key: str) -> Observer | None:
+    """The registered, active observer with this verifier key (a public key), if any."""
+    return Observer.objects.filter(verifier_key=verifier_key.strip(), active=True).first()
+
+
 def latest_checkpoint(log: Log) -> Checkpoint | None:
     return Checkpoint.objects.filter(log=log).order_by("-size").first()
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the demo city with every moving part. Ctrl-C (or any process dying) stops them all.
 #   1. a local Hardhat EVM node on 127.0.0.1:8545 and the anchor contract (unless ANCHOR_RPC_URL is set)
-#   2. the demo seed (accounts, city keys, ledger logs, a registered demo observer)
+#   2. a registered demo observer, then the demo seed (accounts, city keys, ledger logs, the open
+#      election, the published one with the demo observer's signed report)
 #   3. web (gunicorn), Celery worker and beat, and the observer node, under honcho (Procfile.dev)
 # CIVIC_PORT (default 8000) and CIVIC_CHAIN_PORT (default 8545) move the web server and the local
 # chain, with CIVIC_VAR_DIR another folder, so a second demo (`make screenshots`) runs beside one.
@@ -36,12 +37,15 @@ fi
 
 .venv/bin/python manage.py ledger_init_logs
 .venv/bin/python manage.py identity_init_city_keys
-.venv/bin/python manage.py seed_demo
 
-# The demo observer: its own key in its own state folder, registered with the city once.
+# The demo observer: its own key in its own state folder, registered with the city once. Before
+# the seed: the seed has this observer audit the published demo election and post its signed
+# report (voting.demo.demo_observer_report reads the key from $CIVIC_VAR_DIR/observer).
 export OBSERVER_STATE="$CIVIC_VAR_DIR/observer"
 OBSERVER_VKEY=$(.venv/bin/python -m civic_observer init --state "$OBSERVER_STATE" --name demo-observer.civic.invalid 2>/dev/null)
 .venv/bin/python manage.py ledger_register_observer --if-missing "$OBSERVER_VKEY"
+
+.venv/bin/python manage.py seed_demo
 
 echo "Serving on http://127.0.0.1:$CIVIC_PORT  (Ctrl-C stops every process)"
 .venv/bin/honcho -f Procfile.dev start

@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -25,8 +25,12 @@ from django.utils import timezone
 from civic.errors import DomainError
 from civic.roles import Role
 from civic.services import create_user_with_role
-from voting.models import Election
-from voting.services import authoring, lifecycle
+from civic_observer.audit import LogCopy, audit_election
+from civic_observer.state import StateError, load_signer
+from ledger import selectors as ledger_selectors
+from voting.models import AuditReport, Election
+from voting.selectors import tally as tally_selectors
+from voting.services import audit_reports, authoring, lifecycle, record_export
 from voting.services import elections as services
 from voting.simulation import (
     IN_PROCESS_SERVER,
@@ -167,6 +171,19 @@ DEMO_PUBLISHED_VOTERS = 40
 DEMO_PUBLISHED_SEED = 2025
 
 
+def demo_published_election() -> Election | None:
+    """The demo city's published election, once the seed has made it."""
+    return (
+        Election.objects.filter(
+            slug__startswith=DEMO_PUBLISHED_SLUG,
+            title=DEMO_PUBLISHED_TITLE,
+            state=Election.State.PUBLISHED,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def seed_demo_published_election(
     created_by: AbstractBaseUser,
     trustees: Sequence[AbstractBaseUser] | None = None,
@@ -181,7 +198,7 @@ def seed_demo_published_election(
     free slug (demo-2025-2, ...).
     """
     ours = Election.objects.filter(slug__startswith=DEMO_PUBLISHED_SLUG, title=DEMO_PUBLISHED_TITLE)
-    election = ours.filter(state=Election.State.PUBLISHED).order_by("pk").first()
+    election = demo_published_election()
     if election is not None:
         demo_observer_report(election)
         return election
@@ -217,20 +234,61 @@ def seed_demo_published_election(
     return outcome.election
 
 
-def demo_observer_report(election: Election) -> Any:
-    """A passing observer report on the published demo election. TO WIRE AT MERGE.
+def demo_observer_state() -> Path:
+    """The demo observer's state folder: scripts/run_demo.sh runs ``civic_observer init`` there
+    and registers its key (``ledger_register_observer``) before it seeds the demo city, and the
+    demo's observer node (Procfile.dev) follows the ledger from it."""
+    return Path(settings.VAR_DIR) / "observer"
 
-    Meant to: export the election's record with the server's record export
-    (voting.services.record_export), run the observer's audit on it
-    (civic_observer.audit.audit_election with a LogCopy of the election log's entries), sign the
-    report with the demo observer's key (var/observer, made by scripts/run_demo.sh) and store it
-    through the audit-report service (voting.services.audit_reports), once: an election that
-    holds a passing report keeps it. Those two services arrive with another change; until they
-    are on main this does nothing and returns None.
+
+def demo_observer_report(election: Election, state: Path | None = None) -> AuditReport | None:
+    """The demo observer's report on the published demo election, made and stored once.
+
+    What ``civic-observer audit-election --post`` does, in-process: the record the server
+    streams (voting.services.record_export), the observer's audit of it
+    (civic_observer.audit.audit_election) against a copy of the election log's entries (read
+    from the city's database: at seeding the observer node has not mirrored the log yet), signed
+    with the key in the demo observer's state folder, and stored through
+    voting.services.audit_reports.submit_report, which verifies it like any posted report (a
+    registered, active observer's key; its signature; this record's hash).
+
+    Once: when this observer already reported on the election, that report is returned and
+    nothing is audited. Without the observer's key, or with a key the city has not registered,
+    nothing is stored (a warning says so) and None is returned; the next seed adds the report.
     """
+    state = state if state is not None else demo_observer_state()
     try:
-        from voting.services import audit_reports, record_export  # noqa: F401, PLC0415
-    except ImportError:
+        signer = load_signer(state)
+    except StateError as exc:
+        logger.warning("demo: no observer report on %s: %s", election.slug, exc)
         return None
-    logger.warning("demo: the observer report of %s is not wired yet", election.slug)
-    return None
+    observer = ledger_selectors.observer_with_key(str(signer.verifier))
+    if observer is None:
+        logger.warning(
+            "demo: no observer report on %s: the observer key in %s is not registered "
+            "(manage.py ledger_register_observer)",
+            election.slug,
+            state,
+        )
+        return None
+    earlier = tally_selectors.observer_report_of(election, observer)
+    if earlier is not None:
+        return earlier
+    text = "".join(record_export.stream_record(election)).encode("utf-8")
+    log_copy = LogCopy(
+        tally_selectors.election_log_entries(election), "the city's database, at the demo seed"
+    )
+    report = audit_election(text, log_copy)
+    if not report.ok:
+        logger.error(
+            "demo: the observer's audit of %s failed:\n%s", election.slug, "\n".join(report.lines())
+        )
+    report.sign(signer)
+    submission = audit_reports.submit_report(slug=election.slug, document=report.to_json())
+    logger.info(
+        "demo: %s's report on %s stored (%s)",
+        observer.name,
+        election.slug,
+        "pass" if submission.report.passed else "fail",
+    )
+    return submission.report

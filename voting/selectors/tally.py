@@ -21,7 +21,7 @@ from civic_votecrypto.errors import CryptoError
 from civic_votecrypto.group import Point
 from civic_votecrypto.manifest import Manifest
 from ledger.anchoring.selectors import anchor_as_dict, current_chain, first_final_anchor_covering
-from ledger.models import Checkpoint, Log, OutboxEntry
+from ledger.models import Checkpoint, Entry, Log, Observer, OutboxEntry
 from voting.models import (
     AuditReport,
     CastBallot,
@@ -63,6 +63,15 @@ def crypto_identity(election: Election) -> CryptoElection:
 # -- the box at closing -------------------------------------------------------------------------
 def election_log(election: Election) -> Log | None:
     return Log.objects.filter(name=election.log_name).first() if election.log_name else None
+
+
+def election_log_entries(election: Election) -> list[bytes]:
+    """Every sequenced entry of the election's log, in log order (the bytes the leaves hash)."""
+    log = election_log(election)
+    if log is None:
+        return []
+    rows = Entry.objects.filter(log=log).order_by("index").values_list("entry", flat=True)
+    return [bytes(entry) for entry in rows.iterator(chunk_size=2000)]
 
 
 def unsequenced_ballot_entries(log: Log) -> int:
@@ -271,6 +280,11 @@ def observer_reports(election: Election) -> list[dict[str, Any]]:
         }
         for row in rows.order_by("received_at", "id")
     ]
+
+
+def observer_report_of(election: Election, observer: Observer) -> AuditReport | None:
+    """This observer's first report on the election, if it sent one."""
+    return AuditReport.objects.filter(election=election, observer=observer).order_by("id").first()
 
 
 def passing_observers(election: Election) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +44,8 @@ from voting.selectors.eligibility import (
 
 KEY_WRAP_INFO = b"civic/election-key-wrap/v1"
 KEY_AAD_CONTEXT = b"civic/election-key/v1"
+# Unsealed private keys kept per process (see election_private_key): a few elections' keys at once.
+UNSEALED_KEYS_MAX = 32
 
 
 def _election(slug: str) -> Election:
@@ -117,6 +121,51 @@ def unseal_private_key(row: EligibilityKey) -> rsa.RSAPrivateKey:
     return key
 
 
+class _UnsealedKeys:
+    """The process's unsealed eligibility keys, keyed by the key's id and a SHA-256 of everything
+    unsealing reads: the sealed bytes, their AAD (election and key id) and the wrapping secret.
+    So a re-sealed or replaced key, or another city key file, is unsealed afresh, never served
+    stale; an entry of the same key id with other bytes is dropped. At most UNSEALED_KEYS_MAX
+    entries, least recently used out first. One lock: threads (gunicorn --threads) share it,
+    and a key is unsealed once even when many tokens ask for it at the same moment."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._keys: OrderedDict[tuple[str, bytes], rsa.RSAPrivateKey] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, row: EligibilityKey) -> rsa.RSAPrivateKey:
+        fingerprint = hashlib.sha256(
+            b"\x00".join((_wrap_secret(), _key_aad(row), row.private_key_sealed.encode("ascii")))
+        ).digest()
+        entry = (row.key_id, fingerprint)
+        with self._lock:
+            key = self._keys.get(entry)
+            if key is not None:
+                self._keys.move_to_end(entry)
+                return key
+            key = unseal_private_key(row)
+            for stale in [e for e in self._keys if e[0] == row.key_id]:
+                del self._keys[stale]
+            self._keys[entry] = key
+            while len(self._keys) > self.limit:
+                self._keys.popitem(last=False)
+            return key
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+_unsealed = _UnsealedKeys(UNSEALED_KEYS_MAX)
+
+
+def election_private_key(row: EligibilityKey) -> rsa.RSAPrivateKey:
+    """The key's private half, unsealed once per process: unsealing costs more than the
+    signature (loading the PKCS#8 key checks the RSA key, ~0.1 s for 3072 bits)."""
+    return _unsealed.get(row)
+
+
 def issue_eligibility_challenge(
     user: AbstractBaseUser, election_slug: str
 ) -> presentations.ResidencyChallenge:
@@ -168,7 +217,7 @@ def issue_eligibility_token(
         raise ElectionNotOpen("this election is not open")
     if EligibilityGrant.objects.filter(election=election, user=user).exists():
         raise TokenAlreadyIssued("you already received a token for this election")
-    private_key = unseal_private_key(claimed)
+    private_key = election_private_key(claimed)
     modulus_bytes = (private_key.key_size + 7) // 8
     if len(blinded) != modulus_bytes:
         raise InvalidInput({"blinded_message": f"must be {modulus_bytes} bytes"})
