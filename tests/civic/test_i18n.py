@@ -138,7 +138,7 @@ SAME_IN_EVERY_LANGUAGE = {
 }  # fmt: skip
 # Words a translation rightly shares with the English (checked by a reader of each language).
 COGNATES = {
-    "nb": {"Send", "under", "standard", "total", "minimum", "Start", "status", "challenge", "tiles", "binding"},
+    "nb": {"Send", "under", "over", "standard", "total", "minimum", "Start", "status", "challenge", "tiles", "binding"},
     "es": {"Vote", "vote", "digital", "individual", "personal", "token", "base", "total", "script", "scripts"},
 }
 
@@ -518,6 +518,39 @@ def test_the_results_page_groups_digits_and_shows_times_for_the_language(
         assert sentence in page, lang
         with translation.override(lang):
             assert f">{date_format(local, 'DATETIME_FORMAT')}</time>" in page, lang
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_results_page_says_one_ballot_and_one_token_in_the_singular(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each count of the turnout sentences takes its own singular or plural form."""
+    real = views_tally.selectors.turnout_view
+    figures: dict[str, Any] = {}
+    monkeypatch.setattr(views_tally.selectors, "turnout_view", lambda e, t: {**real(e, t), **figures})
+    cases = [
+        ({"counting": 1, "tokens": 1, "percent": 100.0, "cast": 1, "spoiled": 1}, {
+            "en": "1 ballot counted of 1 voting token issued (100.0 %). 1 ballot was cast in all (re-votes replace earlier ones) and 1 was challenged and opened.",
+            "nb": "1 stemmeseddel telt av 1 utstedt stemmetoken (100,0 %). 1 stemmeseddel ble avgitt i alt (nye stemmer erstatter tidligere) og 1 ble kontrollert og åpnet.",
+            "es": "1 papeleta contada de 1 token de votación emitido (100,0 %). Se depositó 1 papeleta en total (un nuevo voto sustituye a los anteriores) y 1 se comprobó y se abrió.",
+        }),
+        ({"counting": 1, "tokens": 2, "percent": 50.0, "cast": 2, "spoiled": 0}, {
+            "en": "1 ballot counted of 2 voting tokens issued (50.0 %). 2 ballots were cast in all (re-votes replace earlier ones) and 0 were challenged and opened.",
+            "nb": "1 stemmeseddel telt av 2 utstedte stemmetokener (50,0 %). 2 stemmesedler ble avgitt i alt (nye stemmer erstatter tidligere) og 0 ble kontrollert og åpnet.",
+            "es": "1 papeleta contada de 2 tokens de votación emitidos (50,0 %). Se depositaron 2 papeletas en total (un nuevo voto sustituye a los anteriores) y 0 se comprobaron y se abrieron.",
+        }),
+        ({"counting": 1, "tokens": 0, "percent": None, "cast": 1, "spoiled": 0}, {
+            "en": "1 ballot counted; no voting token was issued.",
+            "nb": "1 stemmeseddel telt; ingen stemmetokener ble utstedt.",
+            "es": "1 papeleta contada; no se emitió ningún token de votación.",
+        }),
+    ]
+    for numbers, expected in cases:
+        figures.update(numbers)
+        for lang, sentence in expected.items():
+            page = Client(HTTP_ACCEPT_LANGUAGE=lang).get("/voting/tallyvalg/results/").content.decode()
+            turnout = re.search(r'<p id="turnout">(.*?)</p>', page, re.S)
+            assert turnout and re.sub(r"\s+", " ", turnout.group(1)).strip().startswith(sentence), (lang, numbers)
 
 
 # --- e-mails ------------------------------------------------------------------------------------
