@@ -82,7 +82,11 @@ class CosignatureView(LedgerAPIView):
         responses={
             201: CosignatureResultSerializer,
             **ERRORS,
+            403: OpenApiResponse(
+                ErrorSerializer, description="Not a registered observer's valid cosignature."
+            ),
             409: OpenApiResponse(ErrorSerializer, description="A different checkpoint."),
+            422: OpenApiResponse(ErrorSerializer, description="A checkpoint of another log."),
         },
     )
     def post(self, request: Request, log: str) -> Response:
@@ -129,7 +133,12 @@ class ObserverListView(LedgerAPIView):
         operation_id="ledger_register_observer",
         summary="Register an observer's verifier key (officials only)",
         request=ObserverRegistrationSerializer,
-        responses={201: ObserverSerializer, **ERRORS, 409: OpenApiResponse(ErrorSerializer)},
+        responses={
+            201: ObserverSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer),
+            422: OpenApiResponse(ErrorSerializer, description="Not a valid cosignature/v1 key."),
+        },
     )
     def post(self, request: Request) -> Response:
         body = ObserverRegistrationSerializer(data=request.data)

@@ -46,8 +46,18 @@ from voting.services import ballot_box as services
 
 OBJ = OpenApiTypes.OBJECT
 TAGS = ["voting: ballot box"]
-TOKEN = drf.DictField(
-    child=drf.CharField(), help_text="{key_id, prefix, signature}: the RFC 9474 token"
+# The bodies' documented forms (docs/protocol.md §13). A body in these forms is judged: the token
+# and the ballot key's signature are checked first (403), then the ballot itself (400 when it is
+# not civic-ballot-v1, docs/schemas/ballot.json; 422 when its proofs or context fail).
+B64URL_32 = "^[A-Za-z0-9_-]{43}$"
+B64URL_64 = "^[A-Za-z0-9_-]{86}$"
+TOKEN = body_schema(
+    "EligibilityToken",
+    closed=True,
+    key_id=drf.CharField(allow_blank=True),
+    prefix=drf.CharField(allow_blank=True),
+    signature=drf.CharField(allow_blank=True),
+    help_text="{key_id, prefix, signature}: the RFC 9474 token",
 )
 ERRORS = {400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ}
 
@@ -137,10 +147,11 @@ class CastView(BallotBoxView):
         operation_id="voting_ballot_cast",
         request=body_schema(
             "CastRequest",
-            ballot=drf.JSONField(help_text="civic-ballot-v1 (docs/protocol.md §7.1)"),
-            ballot_key=drf.CharField(help_text="base64url of the 32-byte Ed25519 ballot key"),
+            closed=True,
+            ballot=drf.DictField(help_text="civic-ballot-v1 (docs/protocol.md §7.1, docs/schemas/ballot.json)"),
+            ballot_key=drf.RegexField(B64URL_32, help_text="base64url of the 32-byte Ed25519 ballot key"),
             token=TOKEN,
-            signature=drf.CharField(help_text="base64url Ed25519 signature over the cast message"),
+            signature=drf.RegexField(B64URL_64, help_text="base64url Ed25519 signature over the cast message"),
         ),
         responses={201: OBJ, 200: OBJ, **ERRORS},
         summary="Cast a ballot (anonymous: the token and the ballot key's signature are the credential)",
@@ -156,10 +167,11 @@ class SpoilView(BallotBoxView):
         operation_id="voting_ballot_spoil",
         request=body_schema(
             "SpoilRequest",
-            challenged=drf.JSONField(help_text="{ballot, seed, choices} (docs/protocol.md §8)"),
-            ballot_key=drf.CharField(),
+            closed=True,
+            challenged=drf.DictField(help_text="{ballot, seed, choices} (docs/protocol.md §8, docs/schemas/ballot-challenged.json)"),
+            ballot_key=drf.RegexField(B64URL_32),
             token=TOKEN,
-            signature=drf.CharField(help_text="base64url Ed25519 signature over the spoil message"),
+            signature=drf.RegexField(B64URL_64, help_text="base64url Ed25519 signature over the spoil message"),
         ),
         responses={201: OBJ, 200: OBJ, **ERRORS},
         summary="Publish a challenged (spoiled) ballot with its revealed seed; never counted",
