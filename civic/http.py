@@ -103,7 +103,7 @@ def body_schema(name: str, *, closed: bool = False, **fields: Any) -> Any:
     ``closed``: the endpoint refuses any other key, so the schema says
     ``additionalProperties: false`` (civic.schema.CivicAutoSchema reads ``closed_body``)."""
     serializer = inline_serializer(name=name, fields=fields)
-    serializer.closed_body = closed
+    type(serializer).closed_body = closed  # on the class: a nested field is a deep copy
     return serializer
 
 

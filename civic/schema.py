@@ -38,6 +38,10 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests from this address; retry after Retry-After seconds.",
 }
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# What Python's str.isspace() calls a space, written out so that a pattern reads the same in
+# Python (the server) and in ECMAScript (JSON Schema): "\\s" differs between the two.
+SPACE_CHARS = r"\t\n\v\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+HAS_TEXT = f"[^{SPACE_CHARS}]"  # a pattern: at least one character that is not a space
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -94,6 +98,9 @@ class CivicAutoSchema(AutoSchema):
             codes.add(404)
         if getattr(self.view, "throttle_classes", None):
             codes.add(429)
+        body = operation.get("requestBody")
+        if body and self._requires_body(body):
+            body["required"] = True
         responses = operation.setdefault("responses", {})
         error = self._error_response_schema()
         for code in sorted(codes | {int(c) for c in responses if str(c).startswith("4")}):
@@ -103,6 +110,18 @@ class CivicAutoSchema(AutoSchema):
                 "content": {"application/json": {"schema": error}},
             }
         return operation
+
+    def _requires_body(self, body: dict[str, Any]) -> bool:
+        """A body whose schema names required keys is itself required (an empty one is refused)."""
+        for media in body.get("content", {}).values():
+            schema = media.get("schema", {})
+            ref = schema.get("$ref", "")
+            if ref:
+                component = self.registry._components.get((ref.rsplit("/", 1)[-1], "schemas"))  # noqa: SLF001
+                schema = component.schema if component is not None else {}
+            if schema.get("required"):
+                return True
+        return False
 
     def _map_serializer(self, serializer: Any, direction: str, *args: Any, **kwargs: Any) -> Any:
         schema = super()._map_serializer(serializer, direction, *args, **kwargs)

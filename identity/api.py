@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from civic.api import error_body
 from civic.http import PublicRateThrottle, StrictJSONAPIView, body_schema, json_object
 from civic.roles import IsCitizen, IsOfficial
+from civic.schema import HAS_TEXT
 from identity import keys, serializers
 from identity.errors import InvalidInput, NotFound
 from identity.models import Challenge
@@ -109,6 +110,8 @@ class VerifyCredentialView(PublicVerifierView):
         credential = body.get("verifiableCredential")
         if not isinstance(credential, dict):
             raise InvalidInput({"verifiableCredential": "must be a credential object"})
+        if not isinstance(body.get("options", {}), dict):
+            raise InvalidInput({"options": "must be an object"})
         return Response(verification.verification_body(verification.verify_credential(credential)))
 
 
@@ -259,9 +262,9 @@ class ClaimsView(StrictJSONAPIView):
     @extend_schema(
         request=body_schema(
             "ClaimRequest",
-            legal_name=drf.CharField(),
-            address=drf.CharField(),
-            district=drf.CharField(),
+            legal_name=drf.RegexField(HAS_TEXT, max_length=claims.MAX_NAME),
+            address=drf.RegexField(HAS_TEXT, max_length=claims.MAX_ADDRESS),
+            district=drf.RegexField(HAS_TEXT, max_length=claims.MAX_DISTRICT),
         ),
         responses={201: OBJ, 409: OBJ},
         summary="Submit a residency claim",
@@ -280,7 +283,7 @@ class ClaimsView(StrictJSONAPIView):
 class ClaimDecisionView(StrictJSONAPIView):
     """POST /api/identity/claims/<pk>/approve|reject {"reason"} (required to reject)."""
 
-    body_limit = 8192
+    body_limit = 16384  # a reason of MAX_REASON characters, each one JSON-escaped (6 bytes)
 
     permission_classes = [IsOfficial]
 
@@ -303,7 +306,7 @@ class ClaimRejectView(ClaimDecisionView):
     @extend_schema(
         request=body_schema(
             "RejectRequest",
-            reason=drf.RegexField(r"\S", max_length=claims.MAX_REASON, help_text="Shown to the citizen."),
+            reason=drf.RegexField(HAS_TEXT, max_length=claims.MAX_REASON, help_text="Shown to the citizen."),
         ),
         responses={200: OBJ, 409: OBJ},
         summary="Reject a claim with the reason the citizen reads (officials)",
@@ -345,7 +348,7 @@ class CredentialDocumentView(StrictJSONAPIView):
 class CredentialStatusView(StrictJSONAPIView):
     """POST /api/identity/credentials/<pk>/status {"action": revoke|suspend|reinstate, "reason"}."""
 
-    body_limit = 8192
+    body_limit = 16384  # as ClaimDecisionView
 
     permission_classes = [IsOfficial]
 
@@ -353,9 +356,9 @@ class CredentialStatusView(StrictJSONAPIView):
         request=body_schema(
             "StatusChangeRequest",
             action=drf.ChoiceField(choices=["revoke", "suspend", "reinstate"]),
-            reason=drf.CharField(),
+            reason=drf.RegexField(HAS_TEXT, max_length=claims.MAX_REASON),
         ),
-        responses={200: OBJ},
+        responses={200: OBJ, 409: OBJ},
         summary="Revoke, suspend or reinstate a credential (officials)",
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -73,7 +73,9 @@ class BeyondTree(LedgerError):
 
 
 class InvalidSizes(LedgerError):
-    code = "invalid_sizes"
+    """Two well-formed sizes in the wrong order (old > new): a rule, not a form."""
+
+    code, status = "invalid_sizes", 422
 
 
 class NoCheckpoint(LedgerError):

@@ -79,7 +79,7 @@ CHECKPOINT_PATTERN = (
 )
 # A key name: no "+" and no character Python's str.isspace() calls a space (civic_tlog.note),
 # written out so that Python and ECMAScript regular expressions read it alike.
-KEY_NAME = "[^+\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+"
+KEY_NAME = "[^+\\u0000\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+"
 # name+key id (8 hex)+base64 of the type byte 0x04 (cosignature/v1) and the 32-byte Ed25519 key
 VERIFIER_KEY_PATTERN = f"^{KEY_NAME}\\+[0-9a-f]{{8}}\\+B[A-Za-z0-9+/]{{43}}$"
 COSIGNATURE_PATTERN = f"^\u2014 {KEY_NAME} [A-Za-z0-9+/]{{101}}[AQgw]==$"

@@ -61,7 +61,7 @@ class ConsistencyView(LedgerAPIView):
             OpenApiParameter("old", int, required=True, description="Older tree size."),
             OpenApiParameter("new", int, required=True, description="Newer tree size."),
         ],
-        responses={200: ConsistencySerializer, **ERRORS},
+        responses={200: ConsistencySerializer, **ERRORS, 422: OpenApiResponse(ErrorSerializer, description="old > new.")},
     )
     def get(self, request: Request, log: str) -> Response:
         ledger_log = selectors.get_log(log)

@@ -105,7 +105,7 @@ class EligibilityTokenView(StrictJSONAPIView):
             "type": "object",
             "required": ["blinded_message", "presentation"],
             "properties": {
-                "blinded_message": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "description": "base64url of the RFC 9474 blinded message"},
+                "blinded_message": {"type": "string", "pattern": "^(?=.)(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$", "description": "base64url of the RFC 9474 blinded message"},
                 "presentation": {"type": "object", "description": "a W3C Verifiable Presentation of the residency credential"},
                 "key_id": {"type": "string", "description": "the key blinded under; required with several keys"},
             },

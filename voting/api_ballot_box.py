@@ -25,6 +25,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -49,8 +50,8 @@ TAGS = ["voting: ballot box"]
 # The bodies' documented forms (docs/protocol.md §13). A body in these forms is judged: the token
 # and the ballot key's signature are checked first (403), then the ballot itself (400 when it is
 # not civic-ballot-v1, docs/schemas/ballot.json; 422 when its proofs or context fail).
-B64URL_32 = "^[A-Za-z0-9_-]{43}$"
-B64URL_64 = "^[A-Za-z0-9_-]{86}$"
+B64URL_32 = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"  # canonical: the unused bits are zero
+B64URL_64 = "^[A-Za-z0-9_-]{85}[AQgw]$"
 TOKEN = body_schema(
     "EligibilityToken",
     closed=True,
@@ -133,8 +134,14 @@ class CastView(BallotBoxView):
         tags=TAGS,
         operation_id="voting_ballots_list",
         parameters=[
-            OpenApiParameter("after", int, required=False, description="the last id of the previous page"),
-            OpenApiParameter("limit", int, required=False, description="1..CIVIC_BALLOTS_PAGE_MAX (100)"),
+            OpenApiParameter(
+                "after", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, required=False,
+                description="the last id of the previous page",
+            ),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": settings.CIVIC_BALLOTS_PAGE_MAX},
+                required=False, description="1..CIVIC_BALLOTS_PAGE_MAX",
+            ),
         ],
         responses={200: OBJ, 400: OBJ, 404: OBJ, 409: OBJ},
         summary="Every ballot of a closed election (cast, superseded, spoiled), in id order",

@@ -29,7 +29,7 @@ def binding_message(did: str, nonce: str, domain: str) -> bytes:
 # The forms of the binding request's fields (documented in the OpenAPI schema): a request in
 # these forms is judged (422 when the key or the challenge refuses it), others are malformed (400).
 DID_KEY_PATTERN = r"^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]{44}$"
-SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{86}$"
+SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"  # canonical base64url of 64 bytes
 
 
 @transaction.atomic

@@ -95,11 +95,16 @@ def in_process() -> Iterator[WSGIHandler]:
 # proof, one field against another, the object's state): the API answers those 409 or 422, never
 # 400, which means "this request does not match the schema" (docs/operations.md § API schema).
 # schemathesis's default list plus 422; 5xx is never accepted (not_a_server_error).
-POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]  # never 5xx
 # Each role's credentials (session cookie, CSRF token, Bearer) are real and sent as they are:
 # generation leaves the schema's security parameters alone.
+# A schema-violating request may be refused for its size before it is read: 413 is a refusal too.
+NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
 CONFIG = {
-    "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES}},
+    "checks": {
+        "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+        "negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES},
+    },
     "generation": {"with-security-parameters": False},
 }
 
