@@ -73,9 +73,13 @@ class BeyondTree(LedgerError):
 
 
 class InvalidSizes(LedgerError):
+    code = "invalid_sizes"
+
+
+class SizesOutOfOrder(InvalidSizes):
     """Two well-formed sizes in the wrong order (old > new): a rule, not a form."""
 
-    code, status = "invalid_sizes", 422
+    status = 422
 
 
 class NoCheckpoint(LedgerError):
