@@ -12,7 +12,7 @@ OBSERVER_VENV := var/observer-venv
 PURE_PROJECTS := civic_tlog/pyproject.toml civic_votecrypto/pyproject.toml civic_observer/pyproject.toml
 PURE_SOURCES := $(wildcard civic_tlog/*.py civic_votecrypto/*.py civic_observer/*.py)
 
-.PHONY: system-packages browser-packages screenshot-packages screenshots translations setup run test test-python test-js test-observer-standalone lint format bench migrate messages clean
+.PHONY: system-packages browser-packages screenshot-packages screenshots translations setup run test test-python test-js test-observer-standalone lint format bench fuzz migrate messages clean
 
 ## set-up: system packages, Python venv, npm packages, translations
 setup: $(VENV)/.installed node_modules/.installed $(CONTRACT_ARTIFACT) $(BOOTH_WORKER_BUNDLE) translations
@@ -123,6 +123,11 @@ bench: setup
 	@for script in bench/*.py; do echo "== $$script"; \
 	  if [ "$$script" = bench/election.py ]; then $(PY) $$script --sizes $(BENCH_ELECTION_SIZES) || exit 1; \
 	  else $(PY) $$script || exit 1; fi; done
+
+## make fuzz: schemathesis against the whole OpenAPI schema as every role (bench/fuzz.py)
+FUZZ_EXAMPLES ?= 30
+fuzz: setup
+	$(PY) bench/fuzz.py --examples $(FUZZ_EXAMPLES)
 
 messages: setup
 	$(MANAGE) makemessages -l nb -l es --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'

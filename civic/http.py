@@ -116,9 +116,14 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def body_schema(name: str, **fields: Any) -> Any:
-    """An OpenAPI request body for the docs (bodies are still parsed by StrictJSONParser)."""
-    return inline_serializer(name=name, fields=fields)
+def body_schema(name: str, *, closed: bool = False, **fields: Any) -> Any:
+    """An OpenAPI request body for the docs (bodies are still parsed by StrictJSONParser).
+
+    ``closed``: the endpoint refuses any other key, so the schema says
+    ``additionalProperties: false`` (civic.schema.CivicAutoSchema reads ``closed_body``)."""
+    serializer = inline_serializer(name=name, fields=fields)
+    type(serializer).closed_body = closed  # on the class: a nested field is a deep copy
+    return serializer
 
 
 class StrictJSONAPIView(APIView):

@@ -236,11 +236,13 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "civic@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "civic.schema.CivicAutoSchema",
     "EXCEPTION_HANDLER": "civic.api.json_exception_handler",
     # Reverse proxies in front whose X-Forwarded-For is trusted for client addresses (rate
     # limits); 0 = the TCP peer (REMOTE_ADDR). DRF's default (None) would trust any header sent.
     "NUM_PROXIES": int(os.environ.get("CIVIC_NUM_PROXIES", "0")),
+    # OpenAPI path parameters keep the route's names (<int:pk> stays {pk}): routes and schema compare
+    "SCHEMA_COERCE_PATH_PK": False,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from civic.api import error_body
 from civic.http import PublicRateThrottle, StrictJSONAPIView, body_schema, json_object
 from civic.roles import IsCitizen, IsOfficial
+from civic.schema import HAS_TEXT
 from identity import keys, serializers
 from identity.errors import InvalidInput, NotFound
 from identity.models import Challenge
@@ -81,18 +82,26 @@ def status_list_credential(request: HttpRequest, purpose: str, number: int) -> J
     return response
 
 
-class VerifyCredentialView(StrictJSONAPIView):
-    """POST /api/vc/credentials/verify {"verifiableCredential": {...}} (W3C VC-API style)."""
+class PublicVerifierView(StrictJSONAPIView):
+    """The anonymous VC-API verifier: no session is looked at (so no CSRF check, and a cookie sent
+    along grants nothing); a per-address budget."""
 
+    authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = [PublicVerifierThrottle]
 
+class VerifyCredentialView(PublicVerifierView):
+    """POST /api/vc/credentials/verify {"verifiableCredential": {...}} (W3C VC-API style)."""
+
     @extend_schema(
-        request=body_schema(
-            "VerifyCredentialRequest",
-            verifiableCredential=drf.JSONField(),
-            options=drf.JSONField(required=False),
-        ),
+        request={"application/json": {
+            "type": "object",
+            "required": ["verifiableCredential"],
+            "properties": {
+                "verifiableCredential": {"type": "object", "description": "A W3C VC 2.0 credential"},
+                "options": {"type": "object"},
+            },
+        }},
         responses={200: OBJ},
         summary="Verify a credential (W3C VC-API)",
     )
@@ -101,14 +110,13 @@ class VerifyCredentialView(StrictJSONAPIView):
         credential = body.get("verifiableCredential")
         if not isinstance(credential, dict):
             raise InvalidInput({"verifiableCredential": "must be a credential object"})
+        if not isinstance(body.get("options", {}), dict):
+            raise InvalidInput({"options": "must be an object"})
         return Response(verification.verification_body(verification.verify_credential(credential)))
 
 
-class ChallengeView(StrictJSONAPIView):
+class ChallengeView(PublicVerifierView):
     """POST /api/vc/challenges: a single-use challenge for one presentation to this verifier."""
-
-    permission_classes = [AllowAny]
-    throttle_classes = [PublicVerifierThrottle]
 
     @extend_schema(
         request=None, responses={201: OBJ}, summary="Get a single-use presentation challenge"
@@ -125,22 +133,29 @@ class ChallengeView(StrictJSONAPIView):
         )
 
 
-class VerifyPresentationView(StrictJSONAPIView):
+class VerifyPresentationView(PublicVerifierView):
     """POST /api/vc/presentations/verify {"verifiablePresentation", "options": {challenge, domain}}.
 
     The challenge must be one this server issued, unexpired and never used: a presentation that
     verified once cannot be replayed.
     """
 
-    permission_classes = [AllowAny]
-    throttle_classes = [PublicVerifierThrottle]
-
     @extend_schema(
-        request=body_schema(
-            "VerifyPresentationRequest",
-            verifiablePresentation=drf.JSONField(),
-            options=drf.JSONField(),
-        ),
+        request={"application/json": {
+            "type": "object",
+            "required": ["verifiablePresentation", "options"],
+            "properties": {
+                "verifiablePresentation": {"type": "object"},
+                "options": {
+                    "type": "object",
+                    "required": ["challenge", "domain"],
+                    "properties": {
+                        "challenge": {"type": "string", "minLength": 1, "description": "from POST /api/vc/challenges"},
+                        "domain": {"type": "string", "minLength": 1},
+                    },
+                },
+            },
+        }},
         responses={200: OBJ},
         summary="Verify a presentation (W3C VC-API)",
     )
@@ -215,9 +230,12 @@ class BindView(StrictJSONAPIView):
 
     @extend_schema(
         request=body_schema(
-            "BindRequest", did=drf.CharField(), challenge=drf.CharField(), signature=drf.CharField()
+            "BindRequest",
+            did=drf.RegexField(dids.DID_KEY_PATTERN, help_text="an Ed25519 did:key"),
+            challenge=drf.CharField(),
+            signature=drf.RegexField(dids.SIGNATURE_PATTERN, help_text="base64url, 64 bytes"),
         ),
-        responses={201: OBJ},
+        responses={201: OBJ, 409: OBJ, 422: OBJ},
         summary="Bind (or rotate to) a did:key",
     )
     def post(self, request: Request) -> Response:
@@ -244,11 +262,11 @@ class ClaimsView(StrictJSONAPIView):
     @extend_schema(
         request=body_schema(
             "ClaimRequest",
-            legal_name=drf.CharField(),
-            address=drf.CharField(),
-            district=drf.CharField(),
+            legal_name=drf.RegexField(HAS_TEXT, max_length=claims.MAX_NAME),
+            address=drf.RegexField(HAS_TEXT, max_length=claims.MAX_ADDRESS),
+            district=drf.RegexField(HAS_TEXT, max_length=claims.MAX_DISTRICT),
         ),
-        responses={201: OBJ},
+        responses={201: OBJ, 409: OBJ},
         summary="Submit a residency claim",
     )
     def post(self, request: Request) -> Response:
@@ -263,23 +281,38 @@ class ClaimsView(StrictJSONAPIView):
 
 
 class ClaimDecisionView(StrictJSONAPIView):
-    """POST /api/identity/claims/<pk>/approve|reject {"reason"}."""
+    """POST /api/identity/claims/<pk>/approve|reject {"reason"} (required to reject)."""
 
-    body_limit = 8192
+    body_limit = 16384  # a reason of MAX_REASON characters, each one JSON-escaped (6 bytes)
 
     permission_classes = [IsOfficial]
-    action: str = ""
 
+
+class ClaimApproveView(ClaimDecisionView):
     @extend_schema(
-        request=body_schema("DecisionRequest", reason=drf.CharField(required=False)),
-        responses={200: OBJ, 201: OBJ},
-        summary="Approve or reject a claim (officials)",
+        request=body_schema(
+            "ApproveRequest", reason=drf.CharField(required=False, allow_blank=True, max_length=claims.MAX_REASON)
+        ),
+        responses={201: OBJ, 409: OBJ},
+        summary="Approve a claim: the credential is issued (officials)",
     )
     def post(self, request: Request, pk: int) -> Response:
         body = json_object(request)
-        if self.action == "approve":
-            issued = credentials.approve_claim(pk, request.user, body.get("reason", ""))
-            return Response(serializers.credential_summary(issued), status=201)
+        issued = credentials.approve_claim(pk, request.user, body.get("reason", ""))
+        return Response(serializers.credential_summary(issued), status=201)
+
+
+class ClaimRejectView(ClaimDecisionView):
+    @extend_schema(
+        request=body_schema(
+            "RejectRequest",
+            reason=drf.RegexField(HAS_TEXT, max_length=claims.MAX_REASON, help_text="Shown to the citizen."),
+        ),
+        responses={200: OBJ, 409: OBJ},
+        summary="Reject a claim with the reason the citizen reads (officials)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = json_object(request)
         claim = claims.reject_claim(pk, request.user, body.get("reason"))
         return Response(serializers.claim_dict(claim, for_official=True))
 
@@ -315,7 +348,7 @@ class CredentialDocumentView(StrictJSONAPIView):
 class CredentialStatusView(StrictJSONAPIView):
     """POST /api/identity/credentials/<pk>/status {"action": revoke|suspend|reinstate, "reason"}."""
 
-    body_limit = 8192
+    body_limit = 16384  # as ClaimDecisionView
 
     permission_classes = [IsOfficial]
 
@@ -323,9 +356,9 @@ class CredentialStatusView(StrictJSONAPIView):
         request=body_schema(
             "StatusChangeRequest",
             action=drf.ChoiceField(choices=["revoke", "suspend", "reinstate"]),
-            reason=drf.CharField(),
+            reason=drf.RegexField(HAS_TEXT, max_length=claims.MAX_REASON),
         ),
-        responses={200: OBJ},
+        responses={200: OBJ, 409: OBJ},
         summary="Revoke, suspend or reinstate a credential (officials)",
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from civic.errors import Conflict, DomainError, InvalidInput, NotFound
 
-__all__ = ["Conflict", "DIDRequired", "DomainError", "InvalidInput", "NotFound", "PresentationRefused"]
+__all__ = ["BindingRefused", "Conflict", "DIDRequired", "DomainError", "InvalidInput", "NotFound", "PresentationRefused"]
+
+
+class BindingRefused(DomainError):
+    """A binding request of the right form that its key or its challenge refuses."""
+
+    code, status = "binding_refused", 422
 
 
 class DIDRequired(DomainError):

@@ -33,12 +33,12 @@ urlpatterns = [
     # Officials
     path(
         "api/identity/claims/<int:pk>/approve",
-        api.ClaimDecisionView.as_view(action="approve"),
+        api.ClaimApproveView.as_view(),
         name="api-claim-approve",
     ),
     path(
         "api/identity/claims/<int:pk>/reject",
-        api.ClaimDecisionView.as_view(action="reject"),
+        api.ClaimRejectView.as_view(),
         name="api-claim-reject",
     ),
     path("api/identity/credentials", api.CredentialsView.as_view(), name="api-credentials"),

@@ -25,15 +25,23 @@ class InvalidEntry(LedgerError):
 
 
 class UnknownObserver(LedgerError):
-    code = "unknown_observer"
+    """A cosignature is its own authorization: an unknown signer is refused like a bad login."""
+
+    code, status = "unknown_observer", 403
 
 
 class BadSignature(LedgerError):
-    code = "bad_signature"
+    code, status = "bad_signature", 403
 
 
 class MalformedCheckpoint(LedgerError):
     code = "malformed_checkpoint"
+
+
+class ForeignCheckpoint(LedgerError):
+    """A well-formed checkpoint of another log (its origin line is not this log's)."""
+
+    code, status = "foreign_checkpoint", 422
 
 
 class UnknownCheckpoint(LedgerError):
@@ -45,7 +53,9 @@ class ConflictingCheckpoint(LedgerError):
 
 
 class InvalidObserverKey(LedgerError):
-    code = "invalid_verifier_key"
+    """A key of the documented form that is not a valid cosignature/v1 key (its key id)."""
+
+    code, status = "invalid_verifier_key", 422
 
 
 class ObserverExists(LedgerError):
@@ -64,6 +74,12 @@ class BeyondTree(LedgerError):
 
 class InvalidSizes(LedgerError):
     code = "invalid_sizes"
+
+
+class SizesOutOfOrder(InvalidSizes):
+    """Two well-formed sizes in the wrong order (old > new): a rule, not a form."""
+
+    status = 422
 
 
 class NoCheckpoint(LedgerError):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from civic_tlog import merkle, tiles, tree
 from ledger import tile_store
-from ledger.errors import BeyondTree, InvalidSizes, NotFound, UnknownLog
+from ledger.errors import BeyondTree, InvalidSizes, NotFound, SizesOutOfOrder, UnknownLog
 from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer
 
 ENTRY_BUNDLE_WIDTH = tree.TILE_WIDTH
@@ -119,7 +119,7 @@ def inclusion_proof(log: Log, index: int, size: int) -> list[bytes]:
 
 def consistency_proof(log: Log, old: int, new: int) -> list[bytes]:
     if not 0 <= old <= new:
-        raise InvalidSizes(f"need 0 <= old <= new, got old={old} new={new}")
+        raise SizesOutOfOrder(f"need 0 <= old <= new, got old={old} new={new}")
     if new > log.tree_size:
         raise BeyondTree(f"tree size {new} is beyond this log's {log.tree_size} entries")
     needed = tree.tiles_needed(lambda f: merkle.consistency_proof_from(old, new, f))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
+
+from civic.schema import ErrorSerializer  # the one error shape  # noqa: F401
 
 
 class ObserverKeySerializer(serializers.Serializer):
@@ -64,12 +67,36 @@ class ConsistencySerializer(serializers.Serializer):
     proof = serializers.ListField(child=serializers.CharField(), help_text="Hex hashes.")
 
 
+# The exact forms civic_tlog.note parses (C2SP signed-note, tlog-checkpoint, tlog-cosignature/v1),
+# so a body that matches them is judged on its signature (403, 404, 409, 422), never refused as
+# malformed: lines without control characters, a canonical decimal size, the root hash as the
+# canonical base64 of 32 bytes, and a signature line "— <name> <base64 of key id (4 bytes),
+# timestamp (8) and Ed25519 signature (64)>".
+_TEXT_LINE = "[^\\n\\u0000-\\u001f\\u007f-\\u009f]+"
+CHECKPOINT_PATTERN = (
+    f"^{_TEXT_LINE}\\n(0|[1-9][0-9]{{0,18}})\\n[A-Za-z0-9+/]{{42}}[AEIMQUYcgkosw048]=\\n"
+    f"({_TEXT_LINE}\\n)*$"
+)
+# A key name: no "+" and no character Python's str.isspace() calls a space (civic_tlog.note),
+# written out so that Python and ECMAScript regular expressions read it alike.
+KEY_NAME = "[^+\\u0000\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+"
+# name+key id (8 hex)+base64 of the type byte 0x04 (cosignature/v1) and the 32-byte Ed25519 key
+VERIFIER_KEY_PATTERN = f"^{KEY_NAME}\\+[0-9a-f]{{8}}\\+B[A-Za-z0-9+/]{{43}}$"
+COSIGNATURE_PATTERN = f"^\u2014 {KEY_NAME} [A-Za-z0-9+/]{{101}}[AQgw]==$"
+
+
 class CosignatureRequestSerializer(serializers.Serializer):
     checkpoint = serializers.CharField(
-        trim_whitespace=False, max_length=4096, help_text="Checkpoint body exactly as signed."
+        trim_whitespace=False,
+        max_length=4096,
+        validators=[RegexValidator(CHECKPOINT_PATTERN)],
+        help_text="Checkpoint body exactly as signed.",
     )
     cosignature = serializers.CharField(
-        max_length=1024, help_text="One tlog-cosignature/v1 signature line."
+        max_length=1024,
+        trim_whitespace=False,
+        validators=[RegexValidator(COSIGNATURE_PATTERN)],
+        help_text="One tlog-cosignature/v1 signature line.",
     )
 
 
@@ -81,7 +108,9 @@ class CosignatureResultSerializer(serializers.Serializer):
 
 class ObserverRegistrationSerializer(serializers.Serializer):
     verifier_key = serializers.CharField(
-        max_length=512, help_text="The observer's cosignature/v1 verifier key (printed by init)."
+        max_length=512,
+        validators=[RegexValidator(VERIFIER_KEY_PATTERN)],
+        help_text="The observer's cosignature/v1 verifier key (printed by init).",
     )
 
 
@@ -91,8 +120,3 @@ class ObserverSerializer(serializers.Serializer):
     active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.JSONField()
-    status = serializers.IntegerField()

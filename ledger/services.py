@@ -26,6 +26,7 @@ from ledger import keystore
 from ledger.errors import (
     BadSignature,
     ConflictingCheckpoint,
+    ForeignCheckpoint,
     InvalidEntry,
     InvalidObserverKey,
     MalformedCheckpoint,
@@ -317,7 +318,7 @@ def add_cosignature(log_name: str, checkpoint_body: str, signature_line: str) ->
     except note.NoteError as exc:
         raise MalformedCheckpoint(str(exc)) from exc
     if parsed.origin != log.origin:
-        raise MalformedCheckpoint(
+        raise ForeignCheckpoint(
             f"checkpoint origin {parsed.origin!r} is not this log's {log.origin!r}"
         )
     size, root = parsed.size, parsed.root_hash

@@ -61,7 +61,7 @@ class ConsistencyView(LedgerAPIView):
             OpenApiParameter("old", int, required=True, description="Older tree size."),
             OpenApiParameter("new", int, required=True, description="Newer tree size."),
         ],
-        responses={200: ConsistencySerializer, **ERRORS},
+        responses={200: ConsistencySerializer, **ERRORS, 422: OpenApiResponse(ErrorSerializer, description="old > new.")},
     )
     def get(self, request: Request, log: str) -> Response:
         ledger_log = selectors.get_log(log)
@@ -82,7 +82,11 @@ class CosignatureView(LedgerAPIView):
         responses={
             201: CosignatureResultSerializer,
             **ERRORS,
+            403: OpenApiResponse(
+                ErrorSerializer, description="Not a registered observer's valid cosignature."
+            ),
             409: OpenApiResponse(ErrorSerializer, description="A different checkpoint."),
+            422: OpenApiResponse(ErrorSerializer, description="A checkpoint of another log."),
         },
     )
     def post(self, request: Request, log: str) -> Response:
@@ -129,7 +133,12 @@ class ObserverListView(LedgerAPIView):
         operation_id="ledger_register_observer",
         summary="Register an observer's verifier key (officials only)",
         request=ObserverRegistrationSerializer,
-        responses={201: ObserverSerializer, **ERRORS, 409: OpenApiResponse(ErrorSerializer)},
+        responses={
+            201: ObserverSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer),
+            422: OpenApiResponse(ErrorSerializer, description="Not a valid cosignature/v1 key."),
+        },
     )
     def post(self, request: Request) -> Response:
         body = ObserverRegistrationSerializer(data=request.data)

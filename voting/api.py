@@ -7,13 +7,12 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers as drf
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from civic.errors import NotFound
-from civic.http import StrictJSONAPIView, body_schema, json_object
+from civic.http import StrictJSONAPIView, json_object
 from civic.roles import IsCitizen
 from identity.core import blind_rsa
 from voting.models import EligibilityKey
@@ -102,13 +101,16 @@ class EligibilityTokenView(StrictJSONAPIView):
 
     @extend_schema(
         tags=VOTING_TAG,
-        request=body_schema(
-            "TokenRequest",
-            blinded_message=drf.CharField(),
-            presentation=drf.JSONField(),
-            key_id=drf.CharField(required=False, help_text="the key blinded under; required with several keys"),
-        ),
-        responses={201: OBJ, 409: OBJ},
+        request={"application/json": {
+            "type": "object",
+            "required": ["blinded_message", "presentation"],
+            "properties": {
+                "blinded_message": {"type": "string", "pattern": "^(?=.)(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$", "description": "base64url of the RFC 9474 blinded message"},
+                "presentation": {"type": "object", "description": "a W3C Verifiable Presentation of the residency credential"},
+                "key_id": {"type": "string", "description": "the key blinded under; required with several keys"},
+            },
+        }},
+        responses={201: OBJ, 409: OBJ, 422: OBJ},
         summary="Get a blindly signed eligibility token",
     )
     def post(self, request: Request, slug: str) -> Response:

@@ -25,6 +25,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -48,8 +49,18 @@ from voting.services import ballot_box as services
 
 OBJ = OpenApiTypes.OBJECT
 TAGS = ["voting: ballot box"]
-TOKEN = drf.DictField(
-    child=drf.CharField(), help_text="{key_id, prefix, signature}: the RFC 9474 token"
+# The bodies' documented forms (docs/protocol.md §13). A body in these forms is judged: the token
+# and the ballot key's signature are checked first (403), then the ballot itself (400 when it is
+# not civic-ballot-v1, docs/schemas/ballot.json; 422 when its proofs or context fail).
+B64URL_32 = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"  # canonical: the unused bits are zero
+B64URL_64 = "^[A-Za-z0-9_-]{85}[AQgw]$"
+TOKEN = body_schema(
+    "EligibilityToken",
+    closed=True,
+    key_id=drf.CharField(allow_blank=True),
+    prefix=drf.CharField(allow_blank=True),
+    signature=drf.CharField(allow_blank=True),
+    help_text="{key_id, prefix, signature}: the RFC 9474 token",
 )
 ERRORS = {400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ, 429: OBJ}
 
@@ -137,8 +148,14 @@ class CastView(BallotBoxView):
         tags=TAGS,
         operation_id="voting_ballots_list",
         parameters=[
-            OpenApiParameter("after", int, required=False, description="the last id of the previous page"),
-            OpenApiParameter("limit", int, required=False, description="1..CIVIC_BALLOTS_PAGE_MAX (100)"),
+            OpenApiParameter(
+                "after", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}, required=False,
+                description="the last id of the previous page",
+            ),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": settings.CIVIC_BALLOTS_PAGE_MAX},
+                required=False, description="1..CIVIC_BALLOTS_PAGE_MAX",
+            ),
         ],
         responses={200: OBJ, 400: OBJ, 404: OBJ, 409: OBJ},
         summary="Every ballot of a closed election (cast, superseded, spoiled), in id order",
@@ -151,10 +168,11 @@ class CastView(BallotBoxView):
         operation_id="voting_ballot_cast",
         request=body_schema(
             "CastRequest",
-            ballot=drf.JSONField(help_text="civic-ballot-v1 (docs/protocol.md §7.1)"),
-            ballot_key=drf.CharField(help_text="base64url of the 32-byte Ed25519 ballot key"),
+            closed=True,
+            ballot=drf.DictField(help_text="civic-ballot-v1 (docs/protocol.md §7.1, docs/schemas/ballot.json)"),
+            ballot_key=drf.RegexField(B64URL_32, help_text="base64url of the 32-byte Ed25519 ballot key"),
             token=TOKEN,
-            signature=drf.CharField(help_text="base64url Ed25519 signature over the cast message"),
+            signature=drf.RegexField(B64URL_64, help_text="base64url Ed25519 signature over the cast message"),
         ),
         responses={201: OBJ, 200: OBJ, **ERRORS},
         summary="Cast a ballot (anonymous: the token and the ballot key's signature are the credential)",
@@ -170,10 +188,11 @@ class SpoilView(BallotBoxView):
         operation_id="voting_ballot_spoil",
         request=body_schema(
             "SpoilRequest",
-            challenged=drf.JSONField(help_text="{ballot, seed, choices} (docs/protocol.md §8)"),
-            ballot_key=drf.CharField(),
+            closed=True,
+            challenged=drf.DictField(help_text="{ballot, seed, choices} (docs/protocol.md §8, docs/schemas/ballot-challenged.json)"),
+            ballot_key=drf.RegexField(B64URL_32),
             token=TOKEN,
-            signature=drf.CharField(help_text="base64url Ed25519 signature over the spoil message"),
+            signature=drf.RegexField(B64URL_64, help_text="base64url Ed25519 signature over the spoil message"),
         ),
         responses={201: OBJ, 200: OBJ, **ERRORS},
         summary="Publish a challenged (spoiled) ballot with its revealed seed; never counted",

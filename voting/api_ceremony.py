@@ -11,6 +11,10 @@ POST /api/voting/elections/<slug>/ceremony/messages             a trustee's mess
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,9 +23,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from civic.errors import InvalidInput, NotFound
+from civic.errors import DomainError, InvalidInput, NotFound
 from civic.http import StrictJSONAPIView, json_object
+from civic_votecrypto import trustee as trustee_messages
+from civic_votecrypto.limits import MAX_TRUSTEES
 from voting.authentication import ApiTokenAuthentication, IsTrustee
+from voting.errors import MalformedCeremonyMessage, MalformedMessageContent
 from voting.models import CeremonyMessage, Election
 from voting.selectors import ceremony as selectors
 from voting.selectors.elections import election_by_slug
@@ -29,6 +36,59 @@ from voting.services import ceremony as services
 
 OBJ = OpenApiTypes.OBJECT
 TAGS = ["voting: key ceremony"]
+ENVELOPE_KEYS = ("format", "kind", "election_id", "base_hash", "trustees", "threshold", "body")
+
+
+def envelope_schema(kinds: list[str]) -> dict[str, Any]:
+    """The civic-trustee-message/1 envelope (docs/schemas/trustee-message.json), to its body: a
+    message of this form is judged (its body decoded, its proofs checked: 409, 422), one of
+    another form is malformed (400)."""
+    index = {"type": "integer", "minimum": 1, "maximum": MAX_TRUSTEES}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(ENVELOPE_KEYS),
+        "properties": {
+            "format": {"type": "string", "enum": [trustee_messages.MESSAGE_FORMAT]},
+            "kind": {"type": "string", "enum": kinds},
+            "election_id": {"type": "string"},
+            "base_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+            "trustees": index,
+            "threshold": index,
+            "body": {"type": "object", "description": "the kind's body (docs/schemas/trustee-public.json)"},
+        },
+    }
+
+
+def is_envelope(document: Any, kinds: list[str]) -> bool:
+    """Whether ``document`` has the form envelope_schema(kinds) documents."""
+    if not isinstance(document, dict) or set(document) != set(ENVELOPE_KEYS):
+        return False
+
+    def index(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_TRUSTEES
+
+    base_hash = document["base_hash"]
+    return (
+        document["format"] == trustee_messages.MESSAGE_FORMAT
+        and document["kind"] in kinds
+        and isinstance(document["election_id"], str)
+        and isinstance(base_hash, str)
+        and re.fullmatch("[0-9a-fA-F]{64}", base_hash) is not None
+        and index(document["trustees"])
+        and index(document["threshold"])
+        and isinstance(document["body"], dict)
+    )
+
+
+def judged(call: Callable[[], Any], document: Any, kinds: list[str], malformed: type[DomainError]) -> Any:
+    """``call()``; a message of the documented form that its decoder refuses is 422, not 400."""
+    try:
+        return call()
+    except malformed as exc:
+        if is_envelope(document, kinds):
+            raise MalformedMessageContent(exc.detail) from exc
+        raise
 
 
 def public_election(slug: str) -> Election:
@@ -37,6 +97,9 @@ def public_election(slug: str) -> Election:
     if election is None or election.state == Election.State.DRAFT:
         raise NotFound("no election with this slug has a key ceremony")
     return election
+
+
+CEREMONY_KINDS = list(CeremonyMessage.Kind.values)
 
 
 class CeremonyAPIView(StrictJSONAPIView):
@@ -90,12 +153,16 @@ class CeremonyMessagesView(CeremonyAPIView):
 
     @extend_schema(
         tags=TAGS,
-        request=OBJ,
+        request={"application/json": envelope_schema(CEREMONY_KINDS)},
         responses={201: OBJ, 200: OBJ, 400: OBJ, 401: OBJ, 403: OBJ, 409: OBJ, 413: OBJ, 422: OBJ},
         summary="Send your message of the current round (checked before it is stored)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        submission = services.submit_message(slug=slug, user=request.user, document=json_object(request))
+        document = json_object(request)
+        submission = judged(
+            lambda: services.submit_message(slug=slug, user=request.user, document=document),
+            document, CEREMONY_KINDS, MalformedCeremonyMessage,
+        )  # fmt: skip
         message = submission.message
         body = {
             "kind": message.kind,

@@ -10,6 +10,7 @@ no CSRF token) or the session (whose writes need the CSRF token); bodies are str
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from civic.errors import NotFound
 from civic.http import StrictJSONAPIView, body_schema, json_object
 from civic.roles import IsOfficial
 from voting.authentication import ApiTokenAuthentication
-from voting.errors import ProposalInvalid
+from voting.errors import ProposalInvalid, ProposalRefused, SlugTaken
 from voting.markdown import render_markdown
 from voting.models import Election
 from voting.selectors import elections as selectors
@@ -39,6 +40,7 @@ PROPOSAL_FIELDS = {
 }
 PROPOSAL_BODY = body_schema(
     "ProposalRequest",
+    closed=True,
     title=drf.CharField(max_length=200),
     slug=drf.CharField(required=False, help_text="Default: made from the title. Refused if taken. Ignored by PUT."),
     description=drf.CharField(required=False, help_text="Markdown; rendered sanitized (no raw HTML)."),
@@ -55,7 +57,22 @@ PROPOSAL_BODY = body_schema(
     threshold=drf.IntegerField(help_text="t, 1 <= t <= n."),
     required_observer_reports=drf.IntegerField(required=False, default=1),
 )
-REASON_BODY = body_schema("StepRequest", reason=drf.CharField(required=False, help_text="Required by cancel and close."))
+REASON_BODY = body_schema(
+    "StepRequest",
+    reason=drf.CharField(
+        required=False, max_length=lifecycle.REASON_MAX_CHARS, help_text="Required by cancel and close."
+    ),
+)
+
+
+def _judged(step: Callable[[], Election]) -> Election:
+    """Run an authoring or lifecycle step; its rule refusals of a well-formed body are 422."""
+    try:
+        return step()
+    except SlugTaken:
+        raise
+    except ProposalInvalid as exc:
+        raise ProposalRefused(exc.detail) from exc
 
 
 def _instant(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
@@ -143,9 +160,10 @@ class OfficialElectionsView(OfficialAPIView):
     def get(self, request: Request) -> Response:
         return Response({"elections": [election_json(e) for e in selectors.official_elections()]})
 
-    @extend_schema(tags=TAG, operation_id="official_elections_create", request=PROPOSAL_BODY, responses={201: OBJ, 400: OBJ}, summary="Create a draft")
+    @extend_schema(tags=TAG, operation_id="official_elections_create", request=PROPOSAL_BODY, responses={201: OBJ, 400: OBJ, 409: OBJ, 422: OBJ}, summary="Create a draft")
     def post(self, request: Request) -> Response:
-        election = authoring.create_draft(request.user, proposal_from_json(json_object(request)))
+        proposal = proposal_from_json(json_object(request))
+        election = _judged(lambda: authoring.create_draft(request.user, proposal))
         return Response(election_json(election), status=201)
 
 
@@ -155,10 +173,11 @@ class OfficialElectionView(OfficialAPIView):
     def get(self, request: Request, slug: str) -> Response:
         return Response(election_json(_election(slug)))
 
-    @extend_schema(tags=TAG, operation_id="official_election_update", request=PROPOSAL_BODY, responses={200: OBJ, 400: OBJ, 409: OBJ}, summary="Replace a draft")
+    @extend_schema(tags=TAG, operation_id="official_election_update", request=PROPOSAL_BODY, responses={200: OBJ, 400: OBJ, 409: OBJ, 422: OBJ}, summary="Replace a draft")
     def put(self, request: Request, slug: str) -> Response:
         election = _election(slug)
-        election = authoring.update_draft(request.user, election, proposal_from_json(json_object(request)))
+        proposal = proposal_from_json(json_object(request))
+        election = _judged(lambda: authoring.update_draft(request.user, election, proposal))
         return Response(election_json(election))
 
     @extend_schema(tags=TAG, operation_id="official_election_delete", request=None, responses={204: None, 409: OBJ}, summary="Delete a draft")
@@ -173,7 +192,7 @@ class OfficialStepView(OfficialAPIView):
         tags=TAG,
         operation_id="official_election_step",
         request=REASON_BODY,
-        responses={200: OBJ, 400: OBJ, 409: OBJ},
+        responses={200: OBJ, 400: OBJ, 409: OBJ, 422: OBJ},
         parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH, enum=["ceremony", "cancel", "close"])],
         summary="A lifecycle step: start the key ceremony, cancel (reason), close early (reason)",
     )
@@ -184,10 +203,10 @@ class OfficialStepView(OfficialAPIView):
         has_body = (request.META.get("CONTENT_LENGTH") or "0") not in ("", "0")
         body = json_object(request) if has_body else {}
         if step == "ceremony":
-            election = lifecycle.start_ceremony(request.user, election)
+            election = _judged(lambda: lifecycle.start_ceremony(request.user, election))
         elif step == "cancel":
-            election = lifecycle.cancel(request.user, election, body.get("reason"))
+            election = _judged(lambda: lifecycle.cancel(request.user, election, body.get("reason")))
         else:
-            election = lifecycle.close_early(request.user, election, body.get("reason"))
+            election = _judged(lambda: lifecycle.close_early(request.user, election, body.get("reason")))
         election.refresh_from_db()
         return Response(election_json(election))

@@ -92,6 +92,45 @@ def report_summary(row: dict) -> dict:
     }
 
 
+_STRING = {"type": "string", "minLength": 1, "maxLength": 256}
+# civic-audit-report/1 (docs/protocol-trustees.md §9), the shape voting.services.audit_reports checks
+AUDIT_REPORT_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": sorted(audit_reports.REPORT_KEYS),
+    "properties": {
+        "format": {"type": "string", "enum": [audit_reports.REPORT_FORMAT]},
+        "election": _STRING,
+        "record_sha256": _STRING,
+        "created_at": _STRING,
+        "tool": _STRING,
+        "signature": {**_STRING, "description": "base64 Ed25519 signature by the observer's key"},
+        "result": {"type": "string", "enum": ["pass", "fail"]},
+        "log": {},
+        "ballots": {},
+        "observer": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "verifier_key"],
+            "properties": {"name": {"type": "string"}, "verifier_key": {"type": "string"}},
+        },
+        "steps": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": sorted(audit_reports.STEP_KEYS),
+                "properties": {
+                    "status": {"type": "string", "enum": ["PASS", "FAIL"]},
+                    **{k: {} for k in sorted(audit_reports.STEP_KEYS - {"status"})},
+                },
+            },
+        },
+    },
+}
+
+
 class AuditReportsView(RecordAPIView):
     body_limit = audit_reports.MAX_REPORT_BYTES
 
@@ -116,7 +155,7 @@ class AuditReportsView(RecordAPIView):
 
     @extend_schema(
         tags=TAGS,
-        request=OBJ,
+        request={"application/json": AUDIT_REPORT_SCHEMA},
         operation_id="voting_audit_reports_send",
         responses={200: OBJ, 201: OBJ, 400: OBJ, 403: OBJ, 404: OBJ, 409: OBJ, 413: OBJ, 422: OBJ},
         summary="Send an observer's signed audit report on the election record",

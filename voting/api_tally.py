@@ -23,12 +23,14 @@ from rest_framework.response import Response
 
 from civic.errors import InvalidInput, NotFound
 from civic.http import StrictJSONAPIView, json_object
+from voting.api_ceremony import envelope_schema, judged
 from voting.authentication import ApiTokenAuthentication, IsTrustee
-from voting.errors import TallyNotReady
+from voting.errors import MalformedTallyShare, TallyNotReady
 from voting.models import DecryptionShare, Election
 from voting.selectors import tally as selectors
 from voting.selectors.elections import election_by_slug, is_public
 from voting.services import decryption_shares as services
+from voting.services.decryption_shares import SHARE_KIND
 
 OBJ = OpenApiTypes.OBJECT
 TAGS = ["voting: tally"]
@@ -110,7 +112,7 @@ class TallySharesView(TallyAPIView):
 
     @extend_schema(
         tags=TAGS,
-        request=OBJ,
+        request={"application/json": envelope_schema([SHARE_KIND])},
         responses={
             201: OBJ,
             200: OBJ,
@@ -125,9 +127,11 @@ class TallySharesView(TallyAPIView):
         summary="Send your partial decryption of the tally with its proofs (checked before it is stored)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        submission = services.submit_share(
-            slug=slug, user=request.user, document=json_object(request)
-        )
+        document = json_object(request)
+        submission = judged(
+            lambda: services.submit_share(slug=slug, user=request.user, document=document),
+            document, [SHARE_KIND], MalformedTallyShare,
+        )  # fmt: skip
         body = {
             "trustee": submission.share.trustee.index,
             "sha256": submission.share.sha256,

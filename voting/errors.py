@@ -23,6 +23,13 @@ class TokenAlreadyIssued(DomainError):
     code, status = "token_already_issued", 409
 
 
+class TokenRequestRefused(DomainError):
+    """A token request of the documented form that this election's keys refuse: a key_id naming
+    none of them (or none given where there are several), a blinded message of another size."""
+
+    code, status = "token_request_refused", 422
+
+
 class WrongDistrictKey(DomainError):
     """The wallet blinded under another district's key than its credential's: the token would be
     unusable (and would count the voter in the wrong district), so nothing is signed."""
@@ -49,6 +56,14 @@ class ProposalInvalid(DomainError):
     code, status = "invalid", 400
 
 
+class ProposalRefused(ProposalInvalid):
+    """The API's answer when a well-formed proposal or step is refused by the authoring or
+    lifecycle rules (one field against another, the trustees named, a missing reason): 422, where
+    400 means the body does not have the documented form (pages show either next to the field)."""
+
+    code, status = "refused", 422
+
+
 class SlugTaken(ProposalInvalid):
     code, status = "slug_taken", 409
 
@@ -70,6 +85,13 @@ class MalformedCeremonyMessage(DomainError):
     """Not a civic-trustee-message/1 envelope of a ceremony round, or a field is malformed."""
 
     code, status = "malformed_message", 400
+
+
+class MalformedMessageContent(DomainError):
+    """A trustee message of the documented envelope form whose body its decoder refuses (a point
+    off the curve, a missing field of the kind's body, another election's identity)."""
+
+    code, status = "malformed_content", 422
 
 
 class WrongElectionMessage(DomainError):

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from ledger.anchoring.models import AnchorTransaction
+
+MAX_OFFSET = (1 << 62)
 
 
 class AnchorQuerySerializer(serializers.Serializer):
     log = serializers.SlugField(required=False, max_length=64)
     state = serializers.ChoiceField(choices=AnchorTransaction.State.choices, required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    # bounded so that offset + limit stays a 64-bit integer (SQLite and PostgreSQL refuse more)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
+
+    def to_internal_value(self, data: Any) -> Any:
+        """A parameter given empty (``?state=``) is refused, not read as absent."""
+        blank = sorted(name for name in self.fields if name in data and data.get(name) == "")
+        if blank:
+            raise serializers.ValidationError({name: ["This parameter may not be empty."] for name in blank})
+        return super().to_internal_value(data)
 
 
 class AnchorSerializer(serializers.Serializer):

@@ -234,10 +234,11 @@ def test_binding_refuses_replay_expiry_wrong_key_and_a_taken_did(
 
     impostor = Wallet.new()
     wrong_key = dict(body, signature=b64url(impostor.private_key.sign(message)))
-    assert json_error(post_json(citizen, "/api/identity/did/bind", wrong_key))["status"] == 400
+    # well-formed, refused by the DID's key: 422 (400 is for a request not in the documented form)
+    assert json_error(post_json(citizen, "/api/identity/did/bind", wrong_key))["status"] == 422
     assert post_json(citizen, "/api/identity/did/bind", body).status_code == 201
     replay = post_json(citizen, "/api/identity/did/bind", body)
-    assert replay.status_code in (400, 409)
+    assert replay.status_code in (409, 422)  # a used challenge, or the DID already bound
     json_error(replay)
 
     expired = citizen.post("/api/identity/did/challenge").json()
@@ -246,14 +247,14 @@ def test_binding_refuses_replay_expiry_wrong_key_and_a_taken_did(
     )
     fresh = Wallet.new()
     response = post_json(citizen, "/api/identity/did/bind", fresh.binding_request(expired))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "expired" in json.dumps(response.json())
 
     # Someone else's challenge cannot be used, and a DID bound to one account is never re-bound.
     other = login(make_user("other", Role.CITIZEN))
     theirs = other.post("/api/identity/did/challenge").json()
     stolen = fresh.binding_request(theirs)
-    assert post_json(citizen, "/api/identity/did/bind", stolen).status_code == 400
+    assert post_json(citizen, "/api/identity/did/bind", stolen).status_code == 422
     assert bind(other, wallet).status_code == 409
     assert CitizenDID.objects.count() == 1
 

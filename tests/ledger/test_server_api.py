@@ -179,7 +179,7 @@ def test_bad_api_requests_are_clear_4xx(client: Client, city: Log) -> None:
     assert_json_error(client.get(f"/api/ledger/city/entries/by-hash/{'00' * 32}"), 404)
     url = "/api/ledger/city/consistency"
     assert_json_error(client.get(f"{url}?old=1&new={SIZE + 1}"), 404, "beyond_tree")
-    assert_json_error(client.get(f"{url}?old=5&new=4"), 400, "invalid_sizes")
+    assert_json_error(client.get(f"{url}?old=5&new=4"), 422, "invalid_sizes")  # well-formed, out of order
     assert_json_error(client.get(f"{url}?old=-1&new=4"), 400)
     assert_json_error(client.get(f"{url}?old=x&new=4"), 400)
     assert_json_error(client.get(f"{url}?new=4"), 400)

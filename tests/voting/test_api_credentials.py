@@ -208,7 +208,7 @@ def test_the_officials_credentials_page_shows_the_token_once(settings: Any, acco
 def test_credentials_is_not_an_election_slug(accounts: dict[str, Any]) -> None:
     token = create_credential(accounts["official"]).token
     response = call("post", API, token, body(slug="credentials"))
-    assert response.status_code == 400 and "slug" in response.json()["detail"]
+    assert response.status_code == 422 and "slug" in response.json()["detail"]  # a rule: reserved
 
 
 def test_the_schema_documents_the_bearer_scheme(client: Client) -> None:

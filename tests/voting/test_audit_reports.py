@@ -152,7 +152,7 @@ def test_every_refusal_is_4xx_json_and_stores_nothing(
     refused(send(slug, [good]), 400, "invalid")
     refused(send(slug, {k: v for k, v in good.items() if k != "steps"}), 400, "malformed_report")
     refused(send(slug, {**good, "format": "civic-audit-report/9"}), 400, "malformed_report")
-    refused(send(slug, {**good, "result": "fail"}), 400, "malformed_report")
+    refused(send(slug, {**good, "result": "fail"}), 422, "inconsistent_report")  # against its steps
     refused(send(slug, {**good, "observer": "me"}), 400, "malformed_report")
     big = {**good, "tool": "x" * (audit_reports.MAX_REPORT_BYTES + 1)}
     refused(send(slug, big), 413, "payload_too_large")

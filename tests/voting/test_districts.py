@@ -136,7 +136,7 @@ def test_with_several_keys_the_request_must_name_a_key_of_the_election(
     key = pick_key(city.slug, "north")
     for key_id, message in ((None, "required"), ("ab" * 32, "not one of"), (7, "not one of")):
         response, *_ = request_token(resident, city.slug, {**key, "key_id": key_id})
-        assert response.status_code == 400, response.content
+        assert response.status_code == 422, response.content
         assert message in response.json()["detail"]["key_id"]
     assert not EligibilityGrant.objects.exists()
 

@@ -60,6 +60,12 @@ class WrongReportRecord(DomainError):
     code, status = "wrong_record", 422
 
 
+class InconsistentReport(DomainError):
+    """Well-formed, but its verdict disagrees with its own steps."""
+
+    code, status = "inconsistent_report", 422
+
+
 @dataclass(frozen=True)
 class Submission:
     report: AuditReport
@@ -106,7 +112,7 @@ def _check_shape(document: dict[str, Any]) -> None:
             raise MalformedReport(_("steps[%(i)d].status must be PASS or FAIL") % {"i": i})
     verdict = all(step["status"] == "PASS" for step in steps)
     if verdict != (document["result"] == "pass"):
-        raise MalformedReport(_("result does not agree with the steps' statuses"))
+        raise InconsistentReport(_("result does not agree with the steps' statuses"))
 
 
 def _observer(document: dict[str, Any]) -> Observer:

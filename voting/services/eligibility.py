@@ -32,7 +32,13 @@ from identity.errors import PresentationRefused
 from identity.services import presentations
 from identity.services.encoding import b64url_decode
 from ledger import services as ledger
-from voting.errors import ElectionNotOpen, IneligibleBallot, TokenAlreadyIssued, WrongDistrictKey
+from voting.errors import (
+    ElectionNotOpen,
+    IneligibleBallot,
+    TokenAlreadyIssued,
+    TokenRequestRefused,
+    WrongDistrictKey,
+)
 from voting.models import Election, EligibilityGrant, EligibilityKey
 from voting.selectors.elections import election_by_slug, election_is_open
 from voting.selectors.eligibility import (
@@ -179,10 +185,10 @@ def _blinded_under(keys: list[EligibilityKey], key_id: Any) -> EligibilityKey:
     if key_id is None:
         if len(keys) == 1:
             return keys[0]
-        raise InvalidInput({"key_id": _("required: this election has one key per district; blind under yours")})
+        raise TokenRequestRefused({"key_id": _("required: this election has one key per district; blind under yours")})
     found = next((row for row in keys if isinstance(key_id, str) and row.key_id == key_id), None)
     if found is None:
-        raise InvalidInput({"key_id": _("is not one of this election's eligibility keys")})
+        raise TokenRequestRefused({"key_id": _("is not one of this election's eligibility keys")})
     return found
 
 
@@ -197,8 +203,8 @@ def issue_eligibility_token(
     key of the district the presentation proves.
 
     Order of checks: the election exists (404), the fields are well-formed and ``key_id`` names
-    one of its keys (required when it has several) (400), the election is open (409), no token
-    yet (409), the blinded message fits the key (400); then, in one transaction, identity redeems
+    one of its keys (required when it has several) (422), the election is open (409), no token
+    yet (409), the blinded message fits the key (422); then, in one transaction, identity redeems
     the presentation for this election (a current DID, 409; a fresh challenge of this citizen for
     this election, a verifying presentation of the city's valid, unrevoked, unsuspended residency
     credential held by that DID, 403), its district covers the election's and has a key (403),
@@ -220,7 +226,7 @@ def issue_eligibility_token(
     private_key = election_private_key(claimed)
     modulus_bytes = (private_key.key_size + 7) // 8
     if len(blinded) != modulus_bytes:
-        raise InvalidInput({"blinded_message": f"must be {modulus_bytes} bytes"})
+        raise TokenRequestRefused({"blinded_message": f"must be {modulus_bytes} bytes"})
 
     with transaction.atomic():
         proof = presentations.redeem_residency_presentation(user, presentation, scope=election.slug)
