@@ -320,6 +320,10 @@ CELERY_BEAT_SCHEDULE["voting-advance-tallies"] = {
     "schedule": CIVIC_SCHEDULER_INTERVAL_S,
 }
 
+# /healthz reports "sequencing" degraded (not critical: casting still works) once the oldest entry
+# waiting for the sequencer is older than this many seconds (a dead worker, a lost broker).
+CIVIC_HEALTH_SEQUENCING_LAG_S = float(os.environ.get("CIVIC_HEALTH_SEQUENCING_LAG_S", "30"))
+
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")
 LEDGER_WITNESS_THRESHOLD = int(os.environ.get("LEDGER_WITNESS_THRESHOLD", "1"))

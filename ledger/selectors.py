@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from civic_tlog import merkle, tiles, tree
 from ledger import tile_store
 from ledger.errors import BeyondTree, InvalidSizes, NotFound, UnknownLog
-from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer
+from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer, OutboxEntry
 
 ENTRY_BUNDLE_WIDTH = tree.TILE_WIDTH
 
@@ -32,6 +32,27 @@ def get_log(name: str) -> Log:
 
 def active_observers() -> list[Observer]:
     return list(Observer.objects.filter(active=True).order_by("name"))
+
+
+PENDING_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class SequencingBacklog:
+    """Outbox rows not yet in their log's tree: how many (counted up to a cap) and the oldest's
+    time of writing (None when there are none)."""
+
+    pending: int
+    oldest: Any
+
+
+def sequencing_backlog() -> SequencingBacklog:
+    """Two reads on the partial index of pending rows (small while the sequencer keeps up)."""
+    pending = OutboxEntry.objects.filter(sequenced_at__isnull=True)
+    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
+    if oldest is None:
+        return SequencingBacklog(0, None)
+    return SequencingBacklog(pending.values("id")[:PENDING_COUNT_CAP].count(), oldest)
 
 
 def latest_checkpoint(log: Log) -> Checkpoint | None:
