@@ -24,17 +24,20 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from bench.loadkit.stack import ROOT, VENV_BIN, Stack, StackError, wait_for
 
-FAULTS = ("none", "worker-sequencing", "worker-tally", "redis", "postgres", "gunicorn")
+FAULTS = ("none", "worker-sequencing", "worker-tally", "worker", "redis", "postgres", "gunicorn")
+# "worker": both worker kills in one run (while sequencing, and again while tallying)
+COMBINED = {"worker": ("worker-sequencing", "worker-tally")}
 
 
 def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -171,7 +174,8 @@ def _kill_worker_while_sequencing(stack: Stack, db: Db, fault: Fault) -> None:
     fault.started = time.time()
     stack.services["worker"].kill()
     fault.notes["pending_at_kill"] = db.pending()
-    time.sleep(fault.down_s)
+    # down long enough for the backlog to pass /healthz's lag threshold (what it must then say)
+    time.sleep(max(fault.down_s, float(stack.env["CIVIC_HEALTH_SEQUENCING_LAG_S"]) + 3))
     fault.notes["pending_before_restart"] = db.pending()
     stack.start_worker()
     fault.ended = time.time()
@@ -259,21 +263,40 @@ def health_truth(fault: Fault, poller: HealthPoller, lag_s: float) -> dict[str, 
     return {"said": said, "polls": len(during), "truthful": truthful, "recovered_after": recovered}
 
 
+def prepare_snapshot(voters: int, folder: Path, *, durable: bool = False) -> Path:
+    """A prepared election (migrated database, keys, ``voters`` residents) that several runs copy
+    (``run_load(snapshot=...)``), so each run has its own cluster without preparing again."""
+    stack = Stack(durable=durable)
+    try:
+        stack.start_backends()
+        election_step(stack, "prepare", "--voters", str(voters), "--file", str(stack.folder / "voters.json"))
+        stack.snapshot(folder)
+    finally:
+        stack.close()
+    return folder
+
+
 def run_load(voters: int = 200, rate: float = 100.0, users: int = 200, fault_name: str = "none",
              *, durable: bool = True, down_s: float = 3.0, bound_s: float = 300.0,
-             timeout_every: int = 10, web_workers: int | None = None) -> dict[str, Any]:  # fmt: skip
+             timeout_every: int = 10, web_workers: int | None = None,
+             snapshot: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """One run; the JSON object bench/load.py prints."""
     if fault_name not in FAULTS:
         raise ValueError(f"fault must be one of {', '.join(FAULTS)}")
+    names = COMBINED.get(fault_name, () if fault_name == "none" else (fault_name,))
+    faults = [Fault(name, down_s) for name in names]
     stack = Stack(durable=durable, web_workers=web_workers)
-    fault = Fault(fault_name, down_s)
     try:
         say(f"load: private stack in {stack.folder} (pg :{stack.pg.port}, redis :{stack.redis.port}, web :{stack.web_port})")
-        stack.start_backends()
-        db = Db(stack.env["DATABASE_URL"])
         prepared = stack.folder / "voters.json"
         started = time.time()
-        election_step(stack, "prepare", "--voters", str(voters), "--file", str(prepared))
+        if snapshot is not None:
+            stack.start_backends_from(snapshot)
+            voters = len(json.loads(prepared.read_text())["voters"])
+        else:
+            stack.start_backends()
+            election_step(stack, "prepare", "--voters", str(voters), "--file", str(prepared))
+        db = Db(stack.env["DATABASE_URL"])
         prepare_s = time.time() - started
         say(f"load: {voters} voters prepared in {prepare_s:.0f} s; starting gunicorn, Celery worker and beat")
         stack.start_web()
@@ -294,8 +317,9 @@ def run_load(voters: int = 200, rate: float = 100.0, users: int = 200, fault_nam
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=locust_log,
         )  # fmt: skip
         injector = None
-        if fault_name not in ("none", "worker-tally"):
-            injector = threading.Thread(target=inject_during_load, args=(stack, db, fault, voters), daemon=True)
+        in_load = [f for f in faults if f.name != "worker-tally"]
+        if in_load:
+            injector = threading.Thread(target=inject_during_load, args=(stack, db, in_load[0], voters), daemon=True)
             injector.start()
         say(f"load: {users} Locust users, {rate:g} voters/s, fault: {fault_name}")
         web = stack.services["web"]
@@ -309,8 +333,9 @@ def run_load(voters: int = 200, rate: float = 100.0, users: int = 200, fault_nam
         say("load: waiting for the ledger to drain")
         wait_for(lambda: db.pending() == 0, 120, "every outbox entry sequenced", 0.2)
         election_step(stack, "close")
-        if fault_name == "worker-tally":
-            _kill_worker_while_tallying(stack, db, fault)
+        for fault in faults:
+            if fault.name == "worker-tally":
+                _kill_worker_while_tallying(stack, db, fault)
         say("load: closed; waiting for the workers to freeze and sum")
         wait_for(lambda: (db.tally() or (0, 0, False))[2], 300, "the encrypted tally", 0.2)
         decrypted = election_step(stack, "decrypt")
@@ -320,7 +345,7 @@ def run_load(voters: int = 200, rate: float = 100.0, users: int = 200, fault_nam
         checks = election_step(stack, "verify", "--file", str(receipts_file), "--voters-file",
                                str(prepared), "--url", stack.url)
         poller.halt.set()
-        result = summarize(voters, rate, run, checks, decrypted, fault, poller, stack, prepare_s)
+        result = summarize(voters, rate, run, checks, decrypted, faults, poller, stack, prepare_s)
         # what the web processes spent per voter (4 booth/token requests and the cast): a figure
         # that holds on a shared machine, unlike the latencies (load_avg_1m says how shared)
         result["web_cpu_ms_per_voter"] = round(1000 * web_cpu_s / max(1, voters), 1)
@@ -330,7 +355,7 @@ def run_load(voters: int = 200, rate: float = 100.0, users: int = 200, fault_nam
 
 
 def summarize(voters: int, rate: float, run: dict[str, Any], checks: dict[str, Any],
-              decrypted: dict[str, Any], fault: Fault, poller: HealthPoller, stack: Stack,
+              decrypted: dict[str, Any], faults: list[Fault], poller: HealthPoller, stack: Stack,
               prepare_s: float) -> dict[str, Any]:  # fmt: skip
     t0 = run["t0"]
     casts = [s for s in run["samples"] if s[1] == "cast"]
@@ -370,11 +395,11 @@ def summarize(voters: int, rate: float, run: dict[str, Any], checks: dict[str, A
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }
-    if fault.name != "none":
+    result["faults"] = {}
+    for fault in faults:
         start, end = fault.window()
         in_fault = [s[2] for s in casts if start - 0.5 <= t0 + s[0] <= end + 1]
-        result["fault"] = {
-            "name": fault.name,
+        result["faults"][fault.name] = {
             "down_s": round(end - start, 1),
             **fault.notes,
             "cast_attempts_during": len(in_fault),

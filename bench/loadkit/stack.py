@@ -8,6 +8,8 @@ the ``postgres`` account (``runuser``); as any other user it is that user's own.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -21,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -55,10 +58,23 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+_claims: list[Any] = []  # lock files held for the life of this process
+
+
 def free_port(first: int, last: int) -> int:
+    """A free port of the range, claimed by a lock file so that two harness runs started at once
+    never pick the same one before either binds it."""
     for port in range(first, last + 1):
+        claim = open(Path(tempfile.gettempdir()) / f"civic-load-port-{port}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            claim.close()
+            continue
         if port_is_free(port):
+            _claims.append(claim)
             return port
+        claim.close()
     raise StackError(f"no free port in {first}-{last}")
 
 
@@ -257,7 +273,6 @@ class Stack:
             "LEDGER_SIGNER_KEYS_FILE": str(var / "ledger_keys.json"),
             "CIVIC_CRYPTO_BACKEND": "native",
             "CIVIC_BALLOT_BOX_BACKEND": "native",
-            "CIVIC_DID_WEB_HOST": f"127.0.0.1%3A{self.web_port}",
             # the sweeps that turn a lost message or a killed worker into a delay run often here
             "CIVIC_SCHEDULER_INTERVAL_S": "2",
             "CIVIC_TALLY_FREEZE_RETRY_S": "1",
@@ -266,6 +281,50 @@ class Stack:
             "LOG_LEVEL": "WARNING",
         }
         self.env.pop("ANCHOR_RPC_URL", None)
+
+    # -- snapshots: one prepared election, copied into the private cluster of each run (tests) --
+    SNAPSHOT_PARTS = ("var", "voters.json")
+
+    def snapshot(self, dest: Path) -> None:
+        """Copy the stopped cluster, the key files and the prepared voters to ``dest``."""
+        self.pg.stop("fast")
+        dest.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-a", str(self.pg.data), str(dest / "pgdata")], check=True)
+        for part in self.SNAPSHOT_PARTS:
+            source = self.folder / part
+            if source.is_dir():
+                shutil.copytree(source, dest / part)
+            else:
+                shutil.copy2(source, dest / part)
+        (dest / "env.json").write_text(json.dumps(self.env))
+        self.pg.start()
+
+    def start_backends_from(self, snapshot: Path) -> None:
+        """``start_backends`` on a copy of ``snapshot``: same database and keys, own ports."""
+        self.pg.folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-a", str(snapshot / "pgdata"), str(self.pg.data)], check=True)
+        if self.pg.as_postgres:
+            shutil.chown(self.pg.folder, "postgres", "postgres")
+        with open(self.pg.data / "postgresql.conf", "a") as conf:  # the last setting wins
+            conf.write(f"port = {self.pg.port}\nunix_socket_directories = '{self.pg.folder}'\n")
+        for part in self.SNAPSHOT_PARTS:
+            source = snapshot / part
+            if source.is_dir():
+                shutil.copytree(source, self.folder / part)
+            else:
+                shutil.copy2(source, self.folder / part)
+        self.pg.start()
+        self.redis.start()
+        old = json.loads((snapshot / "env.json").read_text())
+        var = self.folder / "var"
+        self.env = {
+            **old,
+            "DATABASE_URL": self.pg.url("civic_load"),
+            "REDIS_URL": self.redis.url(0),
+            "CIVIC_VAR_DIR": str(var),
+            "CIVIC_CITY_KEY_FILE": str(var / "city_keys.json"),
+            "LEDGER_SIGNER_KEYS_FILE": str(var / "ledger_keys.json"),
+        }
 
     def manage(self, *args: str, timeout: float = 600) -> str:
         done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
