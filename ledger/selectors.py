@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 
 from civic_tlog import merkle, tiles, tree
 from ledger import tile_store
@@ -34,25 +34,21 @@ def active_observers() -> list[Observer]:
     return list(Observer.objects.filter(active=True).order_by("name"))
 
 
-PENDING_COUNT_CAP = 10_000
-
-
 @dataclass(frozen=True)
 class SequencingBacklog:
-    """Outbox rows not yet in their log's tree: how many (counted up to a cap) and the oldest's
-    time of writing (None when there are none)."""
+    """Outbox rows not yet in their log's tree: how many, and the oldest one's time of writing
+    (None when there are none)."""
 
     pending: int
     oldest: Any
 
 
 def sequencing_backlog() -> SequencingBacklog:
-    """Two reads on the partial index of pending rows (small while the sequencer keeps up)."""
-    pending = OutboxEntry.objects.filter(sequenced_at__isnull=True)
-    oldest = pending.order_by("id").values_list("created_at", flat=True).first()
-    if oldest is None:
-        return SequencingBacklog(0, None)
-    return SequencingBacklog(pending.values("id")[:PENDING_COUNT_CAP].count(), oldest)
+    """One aggregate over the pending rows (their partial index: few while the sequencer keeps up)."""
+    found = OutboxEntry.objects.filter(sequenced_at__isnull=True).aggregate(
+        pending=Count("id"), oldest=Min("created_at")
+    )
+    return SequencingBacklog(found["pending"], found["oldest"])
 
 
 def latest_checkpoint(log: Log) -> Checkpoint | None:

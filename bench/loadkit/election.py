@@ -13,6 +13,7 @@ private deployment's environment (bench/loadkit/stack.py). Each step prints one 
 ``decrypt``  the present trustees run the trustee program's decrypt client in-process (it re-sums
              the published ballots first); then the results are published (idempotent).
 ``verify``   the invariants, from the database, the HTTP API and the observer program.
+``finish``   ``decrypt`` then ``verify``.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def verify(receipts_file: Path, voters_file: Path, url: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=["prepare", "close", "decrypt", "verify"])
+    parser.add_argument("step", choices=["prepare", "close", "decrypt", "verify", "finish"])
     parser.add_argument("--voters", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--file", type=Path)
@@ -254,8 +255,10 @@ def main() -> None:
         result = close()
     elif args.step == "decrypt":
         result = decrypt()
-    else:
+    elif args.step == "verify":
         result = verify(args.file, args.voters_file, args.url)
+    else:  # decrypt, then verify: one process start fewer
+        result = {"decrypted": decrypt(), "checks": verify(args.file, args.voters_file, args.url)}
     print(json.dumps(result))
 
 
