@@ -340,10 +340,13 @@ def run_load(voters: int = 200, rate: float = 100.0, users: int = 200, fault_nam
         run = json.loads(out.read_text())
         say("load: waiting for the ledger to drain")
         wait_for(lambda: db.pending() == 0, 120, "every outbox entry sequenced", 0.2)
+        killers = [threading.Thread(target=_kill_worker_while_tallying, args=(stack, db, f), daemon=True)
+                   for f in faults if f.name == "worker-tally"]  # fmt: skip
+        for killer in killers:  # watching before the close: the freeze follows its commit at once
+            killer.start()
         election_step(stack, "close")
-        for fault in faults:
-            if fault.name == "worker-tally":
-                _kill_worker_while_tallying(stack, db, fault)
+        for killer in killers:
+            killer.join(timeout=180)
         say("load: closed; waiting for the workers to freeze and sum")
         wait_for(lambda: (db.tally() or (0, 0, False))[2], 300, "the encrypted tally", 0.2)
         receipts_file = stack.folder / "receipts.json"
