@@ -160,8 +160,9 @@ class Voter(FastHttpUser):
             out["timeout_retry"] = True
             self.hang_up(path, public, body)
             gevent.sleep(1.0)
+        step = "cast (sent again after a timeout)" if out.get("timeout_retry") else "cast"
         status, receipt, attempts = self._with_retries(
-            "cast", lambda: self._send("cast", "POST", path, public, body)
+            step, lambda: self._send(step, "POST", path, public, body)
         )
         out.update(status=status, cast_attempts=attempts)
         if status in (200, 201) and isinstance(receipt, dict):
