@@ -118,6 +118,8 @@ format: $(VENV)/.installed
 
 # bench/election.py needs PostgreSQL (CIVIC_BENCH_DATABASE_URL, default the local civic_sim_bench,
 # emptied each run); its ballots are prepared once and cached in var/bench/ (100,000: long).
+# bench/load.py (about a minute) and bench/faults.py (about five) start their own PostgreSQL
+# cluster (pg_ctl), redis-server, gunicorn and Celery on 127.0.0.1 (docs/operations.md).
 BENCH_ELECTION_SIZES ?= 10000,100000
 bench: setup
 	@for script in bench/*.py; do echo "== $$script"; \

@@ -25,14 +25,30 @@ class ComponentHealth:
         return asdict(self)
 
 
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
 def database_health() -> ComponentHealth:
-    """One round trip to the database (SELECT 1)."""
+    """One round trip to the database (SELECT 1), on a fresh connection if the kept one broke.
+
+    A process keeps its connection between requests (CONN_MAX_AGE) without checking it first;
+    after a database restart that connection is dead although the database answers again, so a
+    failure is tried once more on a new connection before it is reported (else /healthz would
+    say "down" once per process after every restart).
+    """
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any driver error means "unreachable" to an operator
-        return ComponentHealth(False, f"{connection.vendor}: {type(exc).__name__}: {exc}".strip())
+        _select_one()
+    except Exception:  # noqa: BLE001 - any driver error: try once on a new connection
+        if connection.in_atomic_block:  # a caller's transaction (tests): not ours to drop
+            return ComponentHealth(False, f"{connection.vendor}: unreachable")
+        connection.close()
+        try:
+            _select_one()
+        except Exception as exc:  # any driver error means "unreachable" to an operator
+            return ComponentHealth(False, f"{connection.vendor}: {type(exc).__name__}: {exc}".strip())
     return ComponentHealth(True, connection.vendor)
 
 
@@ -81,9 +97,35 @@ def anchoring_component_health() -> ComponentHealth:
     return health
 
 
+def sequencing_health(database: ComponentHealth) -> ComponentHealth:
+    """Whether the Celery workers keep the ledger sequenced: degraded (never critical) once the
+    oldest entry waiting for the sequencer is older than CIVIC_HEALTH_SEQUENCING_LAG_S.
+
+    A dead or stuck worker, or a lost broker, shows here while casting still works: the entries
+    wait in PostgreSQL and are sequenced once a worker runs again (docs/operations.md, Health).
+    """
+    from django.utils import timezone
+
+    from ledger.selectors import sequencing_backlog
+
+    if not database.ok:
+        return ComponentHealth(False, "unknown: the database is unreachable", critical=False)
+    try:
+        backlog = sequencing_backlog()
+    except Exception as exc:  # noqa: BLE001 - the database went away between the two checks
+        return ComponentHealth(False, f"unknown: {type(exc).__name__}", critical=False)
+    if backlog.oldest is None:
+        return ComponentHealth(True, "no entry waiting", critical=False)
+    lag = (timezone.now() - backlog.oldest).total_seconds()
+    detail = f"{backlog.pending} entries waiting, the oldest for {lag:.1f} s"
+    return ComponentHealth(lag <= settings.CIVIC_HEALTH_SEQUENCING_LAG_S, detail, critical=False)
+
+
 def platform_health() -> dict[str, ComponentHealth]:
+    database = database_health()
     return {
-        "database": database_health(),
+        "database": database,
         "broker": broker_health(),
+        "sequencing": sequencing_health(database),
         "anchoring": anchoring_component_health(),
     }

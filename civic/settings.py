@@ -12,8 +12,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -382,6 +382,10 @@ CELERY_BEAT_SCHEDULE["voting-advance-tallies"] = {
     "task": "voting.advance_tallies",
     "schedule": CIVIC_SCHEDULER_INTERVAL_S,
 }
+
+# /healthz reports "sequencing" degraded (not critical: casting still works) once the oldest entry
+# waiting for the sequencer is older than this many seconds (a dead worker, a lost broker).
+CIVIC_HEALTH_SEQUENCING_LAG_S = float(os.environ.get("CIVIC_HEALTH_SEQUENCING_LAG_S", "30"))
 
 # Ledger: origins are <prefix>/<log>; signing keys live in a 0600 file outside the database.
 LEDGER_ORIGIN_PREFIX = os.environ.get("LEDGER_ORIGIN_PREFIX", "civic.localhost/ledger")

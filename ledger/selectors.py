@@ -13,13 +13,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from civic_tlog import merkle, tiles, tree
 from ledger import tile_store
 from ledger.errors import BeyondTree, InvalidSizes, NotFound, SizesOutOfOrder, UnknownLog
-from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer
+from ledger.models import Checkpoint, Cosignature, Entry, Log, Observer, OutboxEntry
 
 ENTRY_BUNDLE_WIDTH = tree.TILE_WIDTH
 
@@ -38,6 +38,23 @@ def active_observers() -> list[Observer]:
 def observer_with_key(verifier_key: str) -> Observer | None:
     """The registered, active observer with this verifier key (a public key), if any."""
     return Observer.objects.filter(verifier_key=verifier_key.strip(), active=True).first()
+
+
+@dataclass(frozen=True)
+class SequencingBacklog:
+    """Outbox rows not yet in their log's tree: how many, and the oldest one's time of writing
+    (None when there are none)."""
+
+    pending: int
+    oldest: Any
+
+
+def sequencing_backlog() -> SequencingBacklog:
+    """One aggregate over the pending rows (their partial index: few while the sequencer keeps up)."""
+    found = OutboxEntry.objects.filter(sequenced_at__isnull=True).aggregate(
+        pending=Count("id"), oldest=Min("created_at")
+    )
+    return SequencingBacklog(found["pending"], found["oldest"])
 
 
 def latest_checkpoint(log: Log) -> Checkpoint | None:

@@ -72,3 +72,52 @@ def test_public_verifier_keeps_answering_when_the_cache_is_lost(client: Client, 
     response = client.post("/api/vc/credentials/verify", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]
+
+
+def _pending_entry(age_s: float) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ledger import services as ledger
+    from ledger.models import OutboxEntry
+
+    row = ledger.append(ledger.CREDENTIALS_LOG, "test.pending", {"n": 1})
+    OutboxEntry.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(seconds=age_s))
+
+
+def test_a_sequencing_backlog_past_the_threshold_is_degraded_not_down(client: Client, settings: Any) -> None:
+    """A dead Celery worker: entries wait in the outbox; casting still works, so 200, but the
+    backlog is reported once the oldest waits longer than CIVIC_HEALTH_SEQUENCING_LAG_S."""
+    settings.CIVIC_HEALTH_SEQUENCING_LAG_S = 30
+    _pending_entry(age_s=2)
+    body = client.get("/healthz").json()
+    assert body["components"]["sequencing"]["ok"] is True
+    assert "1 entries waiting" in body["components"]["sequencing"]["detail"]
+    _pending_entry(age_s=45)
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["degraded"] == ["sequencing"] and body["failing"] == []
+    assert "2 entries waiting" in body["components"]["sequencing"]["detail"]
+
+
+def test_no_backlog_is_healthy(client: Client) -> None:
+    body = client.get("/healthz").json()
+    assert body["components"]["sequencing"] == {"ok": True, "detail": "no entry waiting", "critical": False}
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database restart under a cast: 503 and Retry-After in the JSON error shape, not a 500."""
+    from django.db import OperationalError
+
+    from voting.services import ballot_box
+
+    def down(_slug: str) -> None:
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(ballot_box, "box_election", down)
+    response = client.post("/api/voting/elections/any/ballots", data="{}", content_type="application/json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response.json()["error"] == "unavailable"
