@@ -278,6 +278,9 @@ class Stack:
             "CIVIC_TALLY_FREEZE_RETRY_S": "1",
             "CIVIC_TALLY_CHUNK_SIZE": os.environ.get("CIVIC_LOAD_CHUNK_SIZE", "25"),
             "CIVIC_HEALTH_SEQUENCING_LAG_S": "3",
+            # the voters arrive as through the city's proxy: one X-Forwarded-For hop is trusted,
+            # so the per-address cast limit (civic.ratelimit) sees each voter's own address
+            "CIVIC_NUM_PROXIES": "1",
             "LOG_LEVEL": "WARNING",
         }
         self.env.pop("ANCHOR_RPC_URL", None)

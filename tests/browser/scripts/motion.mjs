@@ -16,8 +16,17 @@ async function withMover(browser, input, reducedMotion) {
     box.textContent = "moving";
     document.querySelector("main").append(box);
   });
-  // let two frames pass: a 0.01 ms animation (the reduced-motion rule) has finished by then
-  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  // let frames pass: a 0.01 ms animation (the reduced-motion rule) finishes within a few; an
+  // animation that still runs after half a second is motion (the 2 s spin never finishes)
+  await page.evaluate(() => new Promise((done) => {
+    const started = performance.now();
+    const tick = () => {
+      const running = document.getAnimations().some((a) => a.playState === "running");
+      if (!running || performance.now() - started > 500) done();
+      else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(() => requestAnimationFrame(tick));
+  }));
   const seen = await motion(page);
   const reduced = await page.evaluate(() => matchMedia("(prefers-reduced-motion: reduce)").matches);
   await context.close();
